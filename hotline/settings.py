@@ -1,0 +1,108 @@
+"""One typed settings class, read from ``HOTLINE_*`` environment variables and an optional TOML file.
+
+The TOML file is ``$HOTLINE_CONFIG`` or ``hotline.toml`` in the working directory. Environment variables win
+over the file. Outside development, secrets left at their shipped defaults are refused at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_SECRET = "change-me-in-production"  # noqa: S105 - a marker that is refused outside development
+
+Environment = Literal["development", "test", "production"]
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("HOTLINE_CONFIG", "hotline.toml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="ignore")
+
+    environment: Environment = "development"
+    data_dir: Path = Path("var")
+    database_url: str = ""  # empty: SQLite file under data_dir
+    secret_key: str = DEFAULT_SECRET
+    site_name: str = "海口12345"
+    timezone: str = "Asia/Shanghai"
+    default_locale: Literal["zh-CN", "en"] = "zh-CN"
+
+    # The web app and APIs
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+
+    # Routing / SLA scheduler
+    scheduler_poll_seconds: float = Field(default=0.25, gt=0, le=60)
+    scheduler_batch_size: int = Field(default=500, gt=0)
+
+    # Asterisk (telephony issue)
+    asterisk_root: Path = Path("/var/cache/hotline/asterisk-root")
+    asterisk_cache_dir: Path = Path("/var/cache/hotline")
+    ari_url: str = "http://127.0.0.1:8088"
+    ari_user: str = "hotline"
+    ari_password: str = ""  # generated per installation when empty
+    ari_app: str = "hotline"
+    fastagi_host: str = "127.0.0.1"
+    fastagi_port: int = 4573
+    sip_port: int = 5060
+
+    # Speech recognition
+    vosk_model_path: Path | None = None
+    whisper_model_path: Path | None = None
+    asr_second_pass: bool = False
+
+    # Recordings
+    recordings_dir: Path | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_file())
+        return (init_settings, env_settings, toml, file_secret_settings)
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.environment != "development" and self.secret_key == DEFAULT_SECRET:
+            raise ValueError(
+                "HOTLINE_SECRET_KEY is still the shipped default; set a real secret outside development "
+                f"(e.g. {secrets.token_urlsafe(8)}…)"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'hotline.sqlite3').resolve()}"
+
+    @property
+    def resolved_recordings_dir(self) -> Path:
+        return self.recordings_dir or self.data_dir / "recordings"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings

@@ -1,0 +1,1 @@
+"""The domain core of the hotline: departments, categories, work orders, SLA clocks, escalation, Open311."""

@@ -1,0 +1,87 @@
+"""Commands that enter the domain from every channel, validated before anything is written."""
+
+from __future__ import annotations
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from routing.domain.enums import AssignmentRole, CallbackOutcome, CaseType, Channel, Urgency
+
+MAX_TEXT = 5000
+DISTRICTS = ("秀英区", "龙华区", "琼山区", "美兰区")
+
+
+def normalize_phone(raw: str) -> str:
+    """A Chinese mobile or landline number in national form (13812345678, 089866123456), or an error."""
+    value = raw.strip().replace(" ", "").replace("-", "")
+    if value == "12345":
+        raise ValueError("12345 is the hotline itself")
+    try:
+        parsed = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"not a phone number: {raw!r}") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError(f"not a valid phone number: {raw!r}")
+    if parsed.country_code == 86:
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL).replace(" ", "")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask_phone(phone: str) -> str:
+    """138****5678: what roles that need no contact details see."""
+    digits = phone.replace(" ", "")
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
+
+
+class TargetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unit_code: str = Field(min_length=1, max_length=64)
+    role: AssignmentRole = AssignmentRole.LEAD
+
+
+class IntakeCommand(BaseModel):
+    """A new case from any channel: phone (agent), web form, WeChat, grid worker or Open311."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    channel: Channel
+    case_type: CaseType | None = None  # defaults to the category's usual type
+    category_id: int | None = None
+    category_path: str | None = Field(default=None, max_length=200)
+    title: str = Field(default="", max_length=200)
+    description: str = Field(min_length=1, max_length=MAX_TEXT)
+    citizen_phone: str = Field(min_length=3, max_length=32)
+    citizen_name: str = Field(default="", max_length=64)
+    location_text: str = Field(default="", max_length=500)
+    district: str | None = None
+    urgency: Urgency | None = None  # None: detected from the description
+    dispatch: bool = True  # route and dispatch in the same transaction
+    targets: list[TargetIn] | None = None  # the agent's own choice; None: the dispatch rules decide
+    answer_on_the_spot: str | None = Field(default=None, max_length=MAX_TEXT)
+    call_id: str | None = Field(default=None, max_length=64)
+    external_ref: str | None = Field(default=None, max_length=64)
+
+    @field_validator("citizen_phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        return normalize_phone(value)
+
+    @field_validator("district")
+    @classmethod
+    def _district(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if value not in DISTRICTS:
+            raise ValueError(f"district must be one of {', '.join(DISTRICTS)}")
+        return value
+
+
+class CallbackCommand(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: CallbackOutcome
+    solved: bool | None = None
+    rating: int | None = Field(default=None, ge=1, le=5)
+    note: str = Field(default="", max_length=MAX_TEXT)
+    recording_ref: str | None = Field(default=None, max_length=128)

@@ -1,0 +1,80 @@
+"""Domain events: what happened to a case, published on the bus after the transaction commits.
+
+The UI (alarms, wallboard), telephony (callbacks) and recordings listen to these; none of them reaches into
+the work order itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Event:
+    order_number: str
+
+
+@dataclass(frozen=True)
+class WorkOrderAccepted(Event):
+    channel: str
+    urgency: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class WorkOrderDispatched(Event):
+    lead_unit: str
+    assisting_units: list[str]
+    response_due_at: datetime
+    at: datetime
+
+
+@dataclass(frozen=True)
+class WorkOrderAcknowledged(Event):
+    unit_code: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class WorkOrderReturned(Event):
+    unit_code: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class WorkOrderResolved(Event):
+    """A callback is now due (by an agent, a department head on duty, or the automated IVR survey)."""
+
+    unit_code: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class WorkOrderReopened(Event):
+    unit_code: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class WorkOrderClosed(Event):
+    outcome: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SlaAlarmRaised(Event):
+    kind: str
+    level: int
+    unit_code: str
+    addressed_to: str
+    message_zh: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SupervisionIssued(Event):
+    supervision_number: str
+    unit_code: str
+    at: datetime
