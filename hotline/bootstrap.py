@@ -28,6 +28,7 @@ class App:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    write_session_factory: sessionmaker[Session]
     clock: Clock
     bus: EventBus
     calendar: WorkCalendar
@@ -63,16 +64,18 @@ def bootstrap(
     map_domain()
     engine = make_engine(settings.resolved_database_url)
     factory = make_session_factory(engine)
+    write_factory = make_session_factory(engine, for_writing=True)
     clock = clock or SystemClock()
     bus = bus or EventBus()
     calendar = calendar or ChineseWorkCalendar()
     policy_file = sla_policy_file or data_file("sla_policies.yaml")
     policy = _policy(factory, policy_file)
-    ctx = RoutingContext(factory, clock, bus, policy, calendar)
+    ctx = RoutingContext(factory, write_factory, clock, bus, policy, calendar)
     return App(
         settings=settings,
         engine=engine,
         session_factory=factory,
+        write_session_factory=write_factory,
         clock=clock,
         bus=bus,
         calendar=calendar,

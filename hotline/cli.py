@@ -62,8 +62,12 @@ def db_revision(
     from hotline.migrate import alembic_config
 
     hot = bootstrap()
-    command.revision(alembic_config(hot.settings.resolved_database_url), message=message, autogenerate=True,
-                     head=f"{branch}@head")
+    command.revision(
+        alembic_config(hot.settings.resolved_database_url),
+        message=message,
+        autogenerate=True,
+        head=f"{branch}@head",
+    )
 
 
 @app.command()
@@ -82,8 +86,10 @@ def seed() -> None:
 
         with hot.session_factory() as session, session.begin():
             report = seed_all(session, progress=step)
-    console.print(f"units {report.units}, duties {report.duties}, categories {report.categories}, "
-                  f"dispatch rules {report.dispatch_rules}, urgent classes {report.urgent_classes}")
+    console.print(
+        f"units {report.units}, duties {report.duties}, categories {report.categories}, "
+        f"dispatch rules {report.dispatch_rules}, urgent classes {report.urgent_classes}"
+    )
 
 
 @app.command()

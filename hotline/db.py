@@ -39,10 +39,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(conn: Any) -> None:
-    # Take the write lock when a transaction begins, so that a read-then-write (e.g. the scheduler claiming
-    # deadlines) cannot be overtaken by another writer between its read and its write.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(conn: Any) -> None:
+    # A unit of work that will write takes the write lock when it begins (BEGIN IMMEDIATE), so that its
+    # read-then-write (e.g. the scheduler claiming deadlines) cannot be overtaken by another writer and it
+    # waits on the busy timeout instead of failing. Readers begin deferred and never block writers (WAL).
+    if conn.get_execution_options().get("sqlite_write_lock"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
@@ -54,13 +58,16 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
         def _no_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # let SQLAlchemy (below) emit BEGIN itself
 
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, for_writing: bool = False) -> sessionmaker[Session]:
+    """Sessions for reading, or (``for_writing``) for units of work that write: on SQLite the latter take
+    the write lock at BEGIN. On PostgreSQL both are the same; row locks do the work there."""
+    bind = engine.execution_options(sqlite_write_lock=True) if for_writing else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
 
 
 @contextmanager
@@ -95,7 +102,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+class JSONType(TypeDecorator[Any]):
+    """JSON documents: JSONB on PostgreSQL, JSON text on SQLite. A named type, so that Alembic's
+    autogenerate renders ``hotline.db.JSONType()`` instead of a dialect variant it cannot import."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        return dialect.type_descriptor(JSONB() if dialect.name == "postgresql" else JSON())
 
 
 class Base(DeclarativeBase):

@@ -24,7 +24,9 @@ WEB_COMPONENTS = (
 )
 
 
-def create_web_app(hot: App, *, run_scheduler: bool = False) -> FastAPI:
+def create_web_app(
+    hot: App, *, run_scheduler: bool = False, components: tuple[str, ...] = WEB_COMPONENTS
+) -> FastAPI:
     stop = threading.Event()
 
     @asynccontextmanager
@@ -32,8 +34,10 @@ def create_web_app(hot: App, *, run_scheduler: bool = False) -> FastAPI:
         thread = None
         if run_scheduler:
             thread = threading.Thread(
-                target=hot.scheduler.run_forever, args=(stop, hot.settings.scheduler_poll_seconds),
-                name="sla-scheduler", daemon=True,
+                target=hot.scheduler.run_forever,
+                args=(stop, hot.settings.scheduler_poll_seconds),
+                name="sla-scheduler",
+                daemon=True,
             )
             thread.start()
         yield
@@ -47,7 +51,7 @@ def create_web_app(hot: App, *, run_scheduler: bool = False) -> FastAPI:
         lifespan=lifespan,
     )
     web.state.hot = hot
-    for name in WEB_COMPONENTS:
+    for name in components:
         if importlib.util.find_spec(name.rsplit(".", 1)[0]) is None or importlib.util.find_spec(name) is None:
             continue
         importlib.import_module(name).install(web, hot)

@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 
 
 class ChineseWorkCalendar:
-    def __init__(self, extra_holidays: set[date] | None = None, extra_workdays: set[date] | None = None) -> None:
+    def __init__(
+        self, extra_holidays: set[date] | None = None, extra_workdays: set[date] | None = None
+    ) -> None:
         self.extra_holidays = extra_holidays or set()
         self.extra_workdays = extra_workdays or set()
         self._fallback = WeekdayCalendar()
@@ -34,6 +36,7 @@ class ChineseWorkCalendar:
         except NotImplementedError:
             if day.year not in self._warned:
                 self._warned.add(day.year)
-                log.warning("chinese_calendar has no data for %s; counting Monday-Friday as working days",
-                            day.year)
+                log.warning(
+                    "chinese_calendar has no data for %s; counting Monday-Friday as working days", day.year
+                )
             return self._fallback.is_workday(day)

@@ -3,7 +3,8 @@
 Order of precedence, as a Haikou dispatcher would apply it:
 1. an urgent class (停电, 燃气泄漏 …) sends the case to the unit with the prepared plan, shortest clock;
 2. a keyword rule (机场, 新海港, 公交 …) names the operator that runs the thing complained about;
-3. the category's unit, or its district-level counterpart when the district is known;
+3. the category's unit, or its district-level counterpart when the district is known (属地管理; keyword
+   rules that name a city bureau follow the same rule);
 4. the street or town whose place names appear in the address joins as an assisting unit (it is on site).
 """
 
@@ -71,8 +72,13 @@ DISTRICT_SUFFIX = {"秀英区": "xiuying", "龙华区": "longhua", "琼山区": 
 
 
 class Dispatcher:
-    def __init__(self, categories: list[CategoryInfo], rules: list[KeywordRule], urgent: list[UrgentInfo],
-                 units: list[UnitInfo]) -> None:
+    def __init__(
+        self,
+        categories: list[CategoryInfo],
+        rules: list[KeywordRule],
+        urgent: list[UrgentInfo],
+        units: list[UnitInfo],
+    ) -> None:
         self.categories = {c.id: c for c in categories}
         self.rules = rules
         self.urgent = urgent
@@ -94,8 +100,9 @@ class Dispatcher:
                     best = (len(word), unit)
         return best[1] if best else None
 
-    def route(self, category_id: int | None, district: str | None, description: str,
-              location_text: str = "") -> Routing:
+    def route(
+        self, category_id: int | None, district: str | None, description: str, location_text: str = ""
+    ) -> Routing:
         text = f"{description} {location_text}"
         reasons: list[str] = []
         place = self.locate(location_text) if location_text else None
@@ -115,7 +122,7 @@ class Dispatcher:
                     continue
                 hit = next((k for k in rule.keywords if k in text), None)
                 if hit:
-                    lead = rule.lead_unit
+                    lead = self._territorial(rule.lead_unit, district)
                     assists.extend(rule.assist_units)
                     reasons.append(f"描述含「{hit}」，按规则「{rule.name}」派{self._name(lead)}")
                     break
@@ -142,6 +149,14 @@ class Dispatcher:
             if code != lead and code in self.units:
                 targets.append(Target(code, AssignmentRole.ASSIST))
         return Routing(targets, reasons, urgent.code if urgent else None, district)
+
+    def _territorial(self, code: str, district: str | None) -> str:
+        """属地管理: a city bureau's case inside a known district goes to that district's own bureau of the
+        same line (city.enforcement → district_bureau.meilan.enforcement) when the district has one."""
+        if not district or district not in DISTRICT_SUFFIX or not code.startswith("city."):
+            return code
+        local = f"district_bureau.{DISTRICT_SUFFIX[district]}.{code.removeprefix('city.')}"
+        return local if local in self.units else code
 
     def _name(self, code: str) -> str:
         unit = self.units.get(code)

@@ -23,7 +23,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.db import Base, JSONType, UTCDateTime, mapper_registry, metadata
-from routing.domain import enums as E
+from routing.domain import enums
 from routing.domain.model import (
     Alarm,
     Assignment,
@@ -37,8 +37,13 @@ from routing.domain.model import (
 
 
 def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e],
-                validate_strings=True)
+    return Enum(
+        cls,
+        native_enum=False,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
 
 
 # ---- reference data ------------------------------------------------------------------------------------
@@ -56,8 +61,9 @@ class Unit(Base):
     duty_phone: Mapped[str] = mapped_column(String(32), default="")
     keywords: Mapped[list[str]] = mapped_column(JSONType, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    duties: Mapped[list[Duty]] = relationship(back_populates="unit", cascade="all, delete-orphan",
-                                              order_by="Duty.id")
+    duties: Mapped[list[Duty]] = relationship(
+        back_populates="unit", cascade="all, delete-orphan", order_by="Duty.id"
+    )
 
 
 class Duty(Base):
@@ -111,14 +117,28 @@ class UrgentClass(Base):
     response_minutes: Mapped[int] = mapped_column(Integer)
 
 
+class ApiClientRow(Base):
+    """An integration that calls the REST or Open311 API with a key (only its SHA-256 is kept)."""
+
+    __tablename__ = "api_clients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), nullable=True)
+    channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
 # ---- the work-order aggregate ----------------------------------------------------------------------------
 work_orders = Table(
-    "work_orders", metadata,
+    "work_orders",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("number", String(32), nullable=False, unique=True),
-    Column("case_type", _enum(E.CaseType), nullable=False),
-    Column("channel", _enum(E.Channel), nullable=False),
-    Column("urgency", _enum(E.Urgency), nullable=False),
+    Column("case_type", _enum(enums.CaseType), nullable=False),
+    Column("channel", _enum(enums.Channel), nullable=False),
+    Column("urgency", _enum(enums.Urgency), nullable=False),
     Column("urgent_class", String(32)),
     Column("category_id", ForeignKey("categories.id")),
     Column("category_path", String(200), nullable=False),
@@ -129,7 +149,7 @@ work_orders = Table(
     Column("location_text", String(500), nullable=False),
     Column("district", String(16)),
     Column("external_ref", String(64), index=True),
-    Column("state", _enum(E.OrderState), nullable=False, index=True),
+    Column("state", _enum(enums.OrderState), nullable=False, index=True),
     Column("reply", Text, nullable=False, default=""),
     Column("resolution_kind", String(32)),
     Column("redo_count", Integer, nullable=False, default=0),
@@ -149,11 +169,12 @@ work_orders = Table(
 )
 
 order_assignments = Table(
-    "order_assignments", metadata,
+    "order_assignments",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("order_id", ForeignKey("work_orders.id"), nullable=False, index=True),
     Column("unit_code", ForeignKey("units.code"), nullable=False),
-    Column("role", _enum(E.AssignmentRole), nullable=False),
+    Column("role", _enum(enums.AssignmentRole), nullable=False),
     Column("assigned_at", UTCDateTime, nullable=False),
     Column("round", Integer, nullable=False),
     Column("acknowledged_at", UTCDateTime),
@@ -163,10 +184,11 @@ order_assignments = Table(
 )
 
 order_deadlines = Table(
-    "order_deadlines", metadata,
+    "order_deadlines",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("order_id", ForeignKey("work_orders.id"), nullable=False, index=True),
-    Column("kind", _enum(E.DeadlineKind), nullable=False),
+    Column("kind", _enum(enums.DeadlineKind), nullable=False),
     Column("due_at", UTCDateTime, nullable=False),
     Column("unit_code", String(64)),
     Column("level", Integer, nullable=False, default=0),
@@ -175,16 +197,20 @@ order_deadlines = Table(
     Column("fired_at", UTCDateTime),
     Column("cancelled_at", UTCDateTime),
     # The scheduler's only query: pending deadlines by due time. A partial index keeps it small.
-    Index("ix_order_deadlines_pending_due", "due_at",
-          postgresql_where=text("fired_at IS NULL AND cancelled_at IS NULL"),
-          sqlite_where=text("fired_at IS NULL AND cancelled_at IS NULL")),
+    Index(
+        "ix_order_deadlines_pending_due",
+        "due_at",
+        postgresql_where=text("fired_at IS NULL AND cancelled_at IS NULL"),
+        sqlite_where=text("fired_at IS NULL AND cancelled_at IS NULL"),
+    ),
 )
 
 order_alarms = Table(
-    "order_alarms", metadata,
+    "order_alarms",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("order_id", ForeignKey("work_orders.id"), nullable=False, index=True),
-    Column("kind", _enum(E.AlarmKind), nullable=False),
+    Column("kind", _enum(enums.AlarmKind), nullable=False),
     Column("level", Integer, nullable=False),
     Column("raised_at", UTCDateTime, nullable=False, index=True),
     Column("unit_code", String(64)),
@@ -195,15 +221,16 @@ order_alarms = Table(
 )
 
 order_requests = Table(
-    "order_requests", metadata,
+    "order_requests",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("order_id", ForeignKey("work_orders.id"), nullable=False, index=True),
-    Column("kind", _enum(E.RequestKind), nullable=False),
+    Column("kind", _enum(enums.RequestKind), nullable=False),
     Column("unit_code", String(64), nullable=False),
     Column("requested_at", UTCDateTime, nullable=False),
     Column("requested_by", String(64), nullable=False),
     Column("reason", Text, nullable=False),
-    Column("status", _enum(E.RequestStatus), nullable=False, index=True),
+    Column("status", _enum(enums.RequestStatus), nullable=False, index=True),
     Column("extend_days", Integer),
     Column("appeal_target", String(32)),
     Column("decided_at", UTCDateTime),
@@ -212,13 +239,14 @@ order_requests = Table(
 )
 
 order_callbacks = Table(
-    "order_callbacks", metadata,
+    "order_callbacks",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("order_id", ForeignKey("work_orders.id"), nullable=False, index=True),
     Column("at", UTCDateTime, nullable=False),
     Column("by", String(64), nullable=False),
     Column("by_role", String(32), nullable=False),
-    Column("outcome", _enum(E.CallbackOutcome), nullable=False),
+    Column("outcome", _enum(enums.CallbackOutcome), nullable=False),
     Column("solved", Boolean),
     Column("rating", Integer),
     Column("note", Text, nullable=False, default=""),
@@ -228,14 +256,15 @@ order_callbacks = Table(
 )
 
 order_supervisions = Table(
-    "order_supervisions", metadata,
+    "order_supervisions",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("order_id", ForeignKey("work_orders.id"), nullable=False, index=True),
     Column("number", String(32), nullable=False, unique=True),
     Column("unit_code", String(64), nullable=False),
     Column("issued_at", UTCDateTime, nullable=False),
     Column("reason", Text, nullable=False),
-    Column("state", _enum(E.SupervisionState), nullable=False),
+    Column("state", _enum(enums.SupervisionState), nullable=False),
     Column("acknowledged_at", UTCDateTime),
     Column("resolved_at", UTCDateTime),
     Column("referred_at", UTCDateTime),
@@ -243,7 +272,8 @@ order_supervisions = Table(
 
 # Append-only: the migration installs triggers that refuse UPDATE and DELETE on this table.
 order_audit = Table(
-    "order_audit", metadata,
+    "order_audit",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("order_id", ForeignKey("work_orders.id"), nullable=False),
     Column("seq", Integer, nullable=False),
@@ -260,7 +290,8 @@ order_audit = Table(
 # Order numbers: a sequence on PostgreSQL, a counter row on SQLite; see routing.repository.NumberAllocator.
 number_sequence = Sequence("hotline_number_seq", metadata=metadata)
 number_counters = Table(
-    "number_counters", metadata,
+    "number_counters",
+    metadata,
     Column("prefix", String(24), primary_key=True),
     Column("value", Integer, nullable=False),
 )

@@ -20,7 +20,16 @@ from routing.domain.sla import EscalationTerms, SlaPolicy, SlaTerms, Supervision
 from routing.orm import Category, DispatchRule, Duty, Unit, UrgentClass
 
 DISTRICTS = {"秀英区": "xiuying", "龙华区": "longhua", "琼山区": "qiongshan", "美兰区": "meilan"}
-UNIT_KINDS = {"city_bureau", "district", "district_bureau", "street", "town", "utility", "public_company", "hotline"}
+UNIT_KINDS = {
+    "city_bureau",
+    "district",
+    "district_bureau",
+    "street",
+    "town",
+    "utility",
+    "public_company",
+    "hotline",
+}
 
 
 def data_file(name: str) -> Path:
@@ -58,15 +67,21 @@ def load_units(session: Session, path: Path) -> tuple[int, int]:
             if not u.get(key):
                 raise InvalidInput(f"第 {i + 1} 个单位缺少 {key}", f"unit #{i + 1} has no {key}")
         if u["kind"] not in UNIT_KINDS:
-            raise InvalidInput(f"单位 {u['code']} 的类型 {u['kind']} 无效", f"unit {u['code']}: unknown kind {u['kind']}")
+            raise InvalidInput(
+                f"单位 {u['code']} 的类型 {u['kind']} 无效", f"unit {u['code']}: unknown kind {u['kind']}"
+            )
         if u["code"] in codes:
             raise InvalidInput(f"单位编码重复：{u['code']}", f"duplicate unit code {u['code']}")
         if u.get("district") and u["district"] not in DISTRICTS:
-            raise InvalidInput(f"单位 {u['code']} 的区 {u['district']} 无效", f"unit {u['code']}: unknown district")
+            raise InvalidInput(
+                f"单位 {u['code']} 的区 {u['district']} 无效", f"unit {u['code']}: unknown district"
+            )
         codes.add(u["code"])
     for u in units:
         if u.get("parent") and u["parent"] not in codes:
-            raise InvalidInput(f"单位 {u['code']} 的上级 {u['parent']} 不存在", f"unit {u['code']}: unknown parent")
+            raise InvalidInput(
+                f"单位 {u['code']} 的上级 {u['parent']} 不存在", f"unit {u['code']}: unknown parent"
+            )
     existing = {unit.code: unit for unit in session.scalars(select(Unit))}
     duties = 0
     # Insert parents before children so the self-referencing foreign key holds at every flush.
@@ -124,18 +139,24 @@ def load_categories(session: Session, taxonomy_csv: Path, rules_path: Path) -> i
             l1, l2, l3 = row["level1"].strip(), row["level2"].strip(), row["level3"].strip()
             rule = by_key.get((l1, l2, l3)) or by_key.get((l1, l2, None)) or by_key.get((l1, None, None))
             if rule is None:
-                raise InvalidInput(f"分类 {l1}/{l2}/{l3} 没有对应的承办单位规则", f"no unit rule for {l1}/{l2}/{l3}")
+                raise InvalidInput(
+                    f"分类 {l1}/{l2}/{l3} 没有对应的承办单位规则", f"no unit rule for {l1}/{l2}/{l3}"
+                )
             lead = rule["lead"]
             assist = list(rule.get("assist") or [])
             for code in [lead, *assist]:
                 if code not in unit_codes:
-                    raise InvalidInput(f"规则引用了不存在的单位 {code}", f"rule for {l1}/{l2} names unknown unit {code}")
+                    raise InvalidInput(
+                        f"规则引用了不存在的单位 {code}", f"rule for {l1}/{l2} names unknown unit {code}"
+                    )
             template = rule.get("district_lead")
             if template:
                 for suffix in DISTRICTS.values():
                     if template.format(district=suffix) not in unit_codes:
-                        raise InvalidInput(f"区级承办单位模板 {template} 在 {suffix} 不存在",
-                                           f"district template {template} does not resolve for {suffix}")
+                        raise InvalidInput(
+                            f"区级承办单位模板 {template} 在 {suffix} 不存在",
+                            f"district template {template} does not resolve for {suffix}",
+                        )
             case_type = rule.get("case_type") or "complaint"
             CaseType(case_type)
             path = f"{l1}/{l2}/{l3}"
@@ -158,9 +179,20 @@ def load_dispatch_rules(session: Session, path: Path) -> int:
     for i, r in enumerate(rules):
         for code in [r["lead"], *(r.get("assist") or [])]:
             if code not in unit_codes:
-                raise InvalidInput(f"派单规则 {r['name']} 引用了不存在的单位 {code}", f"rule {r['name']}: unknown unit {code}")
-        session.add(DispatchRule(name=r["name"], keywords=list(r["any_keywords"]), level1=r.get("level1"),
-                                 lead_unit=r["lead"], assist_units=list(r.get("assist") or []), priority=i))
+                raise InvalidInput(
+                    f"派单规则 {r['name']} 引用了不存在的单位 {code}",
+                    f"rule {r['name']}: unknown unit {code}",
+                )
+        session.add(
+            DispatchRule(
+                name=r["name"],
+                keywords=list(r["any_keywords"]),
+                level1=r.get("level1"),
+                lead_unit=r["lead"],
+                assist_units=list(r.get("assist") or []),
+                priority=i,
+            )
+        )
     session.flush()
     return len(rules)
 
@@ -170,9 +202,16 @@ def load_urgent_classes(session: Session, path: Path) -> int:
     classes = doc.get("classes") or doc.get("urgent_classes") or []
     session.execute(delete(UrgentClass))
     for c in classes:
-        session.add(UrgentClass(code=c["code"], name=c["name"], name_en=c.get("name_en") or "",
-                                keywords=list(c["keywords"]), lead_unit=c["lead"],
-                                response_minutes=int(c.get("response_minutes") or 15)))
+        session.add(
+            UrgentClass(
+                code=c["code"],
+                name=c["name"],
+                name_en=c.get("name_en") or "",
+                keywords=list(c["keywords"]),
+                lead_unit=c["lead"],
+                response_minutes=int(c.get("response_minutes") or 15),
+            )
+        )
     session.flush()
     return len(classes)
 
@@ -182,12 +221,15 @@ def load_sla_policy(path: Path, urgent_classes: list[tuple[str, int]] | None = N
     default = doc.get("default") or {}
 
     def terms(values: dict[str, Any], base: SlaTerms) -> SlaTerms:
-        return SlaTerms(int(values.get("response_minutes", base.response_minutes)),
-                        int(values.get("resolution_working_days", base.resolution_working_days)))
+        return SlaTerms(
+            int(values.get("response_minutes", base.response_minutes)),
+            int(values.get("resolution_working_days", base.resolution_working_days)),
+        )
 
     base = terms(default, SlaTerms(30, 5))
-    reopen = SlaTerms(int(default.get("reopen_response_minutes", 20)),
-                      int(default.get("reopen_resolution_working_days", 3)))
+    reopen = SlaTerms(
+        int(default.get("reopen_response_minutes", 20)), int(default.get("reopen_resolution_working_days", 3))
+    )
     by_type = tuple((CaseType(k), terms(v or {}, base)) for k, v in (doc.get("by_case_type") or {}).items())
     esc = doc.get("escalation") or {}
     sup = doc.get("supervision") or {}
@@ -202,15 +244,17 @@ def load_sla_policy(path: Path, urgent_classes: list[tuple[str, int]] | None = N
     )
 
 
-def seed_all(session: Session, taxonomy_csv: Path | None = None,
-             progress: Callable[[str], None] | None = None) -> LoadReport:
+def seed_all(
+    session: Session, taxonomy_csv: Path | None = None, progress: Callable[[str], None] | None = None
+) -> LoadReport:
     note = progress or (lambda _s: None)
     report = LoadReport()
     note("departments")
     report.units, report.duties = load_units(session, data_file("departments.yaml"))
     note("categories")
-    report.categories = load_categories(session, taxonomy_csv or default_taxonomy_csv(),
-                                        data_file("category_units.yaml"))
+    report.categories = load_categories(
+        session, taxonomy_csv or default_taxonomy_csv(), data_file("category_units.yaml")
+    )
     note("dispatch rules")
     report.dispatch_rules = load_dispatch_rules(session, data_file("dispatch_rules.yaml"))
     note("urgent classes")

@@ -56,12 +56,15 @@ class NumberAllocator:
         if self.session.get_bind().dialect.name == "postgresql":
             value = int(self.session.execute(number_sequence.next_value()).scalar_one())
         else:
-            value = self.session.execute(
-                update(number_counters)
-                .where(number_counters.c.prefix == "all")
-                .values(value=number_counters.c.value + 1)
-                .returning(number_counters.c.value)
-            ).scalar_one_or_none() or 0
+            value = (
+                self.session.execute(
+                    update(number_counters)
+                    .where(number_counters.c.prefix == "all")
+                    .values(value=number_counters.c.value + 1)
+                    .returning(number_counters.c.value)
+                ).scalar_one_or_none()
+                or 0
+            )
             if value == 0:
                 self.session.execute(number_counters.insert().values(prefix="all", value=1))
                 value = 1

@@ -50,11 +50,14 @@ class SlaScheduler:
 
     def _round(self, now: datetime) -> RoundResult:
         touched: list[WorkOrder] = []
-        with self.ctx.session_factory() as session, session.begin():
+        with self.ctx.write_session_factory() as session, session.begin():
             due = session.execute(
                 select(order_deadlines.c.id, order_deadlines.c.order_id)
-                .where(order_deadlines.c.fired_at.is_(None), order_deadlines.c.cancelled_at.is_(None),
-                       order_deadlines.c.due_at <= now)
+                .where(
+                    order_deadlines.c.fired_at.is_(None),
+                    order_deadlines.c.cancelled_at.is_(None),
+                    order_deadlines.c.due_at <= now,
+                )
                 .order_by(order_deadlines.c.due_at)
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
@@ -73,7 +76,10 @@ class SlaScheduler:
                 ids = by_order[order.id or 0]
                 for deadline in sorted((d for d in order.deadlines if d.id in ids), key=lambda d: d.due_at):
                     order.fire_deadline(
-                        deadline, now, self.ctx.policy, self.ctx.calendar,
+                        deadline,
+                        now,
+                        self.ctx.policy,
+                        self.ctx.calendar,
                         escalation_target=_escalation_target(units, deadline),
                         supervision_number=lambda: numbers.next("DB", now),
                     )
@@ -103,7 +109,8 @@ class SlaScheduler:
 def _next_due(session: Session) -> datetime | None:
     value = session.scalar(
         select(func.min(order_deadlines.c.due_at)).where(
-            order_deadlines.c.fired_at.is_(None), order_deadlines.c.cancelled_at.is_(None))
+            order_deadlines.c.fired_at.is_(None), order_deadlines.c.cancelled_at.is_(None)
+        )
     )
     return value if value is None or isinstance(value, datetime) else None
 

@@ -32,6 +32,7 @@ T = TypeVar("T")
 @dataclass
 class RoutingContext:
     session_factory: sessionmaker[Session]
+    write_session_factory: sessionmaker[Session]
     clock: Clock
     bus: EventBus
     policy: SlaPolicy
@@ -40,8 +41,9 @@ class RoutingContext:
 
 def load_dispatcher(session: Session) -> Dispatcher:
     categories = [
-        CategoryInfo(c.id, c.path, c.level1, c.case_type, c.urgent, c.lead_unit, tuple(c.assist_units),
-                     c.district_lead)
+        CategoryInfo(
+            c.id, c.path, c.level1, c.case_type, c.urgent, c.lead_unit, tuple(c.assist_units), c.district_lead
+        )
         for c in session.scalars(select(Category))
     ]
     rules = [
@@ -69,6 +71,9 @@ class WorkOrderService:
     # ---- plumbing --------------------------------------------------------------------------------
     @property
     def dispatcher(self) -> Dispatcher:
+        return self._load_dispatcher()
+
+    def _load_dispatcher(self) -> Dispatcher:
         if self._dispatcher is None:
             with self.ctx.session_factory() as session:
                 self._dispatcher = load_dispatcher(session)
@@ -80,7 +85,8 @@ class WorkOrderService:
     @contextmanager
     def _unit_of_work(self) -> Iterator[tuple[Session, WorkOrderRepository, list[WorkOrder]]]:
         touched: list[WorkOrder] = []
-        with self.ctx.session_factory() as session, session.begin():
+        self._load_dispatcher()  # outside the write transaction: SQLite has one writer at a time
+        with self.ctx.write_session_factory() as session, session.begin():
             yield session, WorkOrderRepository(session), touched
         for order in touched:  # committed: now tell the rest of the system
             for event in order.events:
@@ -111,15 +117,18 @@ class WorkOrderService:
         try:
             return self._retrying(attempt)
         except StaleDataError as exc:
-            raise Conflict("工单已被他人修改，请刷新后重试", "the work order changed meanwhile; reload and retry") from exc
+            raise Conflict(
+                "工单已被他人修改，请刷新后重试", "the work order changed meanwhile; reload and retry"
+            ) from exc
 
     # ---- intake ------------------------------------------------------------------------------------
     def intake(self, cmd: IntakeCommand, actor: Actor) -> WorkOrder:
         now = self.ctx.clock.now()
         with self._unit_of_work() as (session, repo, touched):
             category = self._category(session, cmd)
-            routing = self.dispatcher.route(category.id if category else None, cmd.district, cmd.description,
-                                            cmd.location_text)
+            routing = self.dispatcher.route(
+                category.id if category else None, cmd.district, cmd.description, cmd.location_text
+            )
             case_type = cmd.case_type or CaseType(category.case_type if category else "consultation")
             urgency = cmd.urgency or (
                 Urgency.URGENT if routing.urgent_class or (category and category.urgent) else Urgency.NORMAL
@@ -148,8 +157,14 @@ class WorkOrderService:
                 order.answer_on_the_spot(actor, now, cmd.answer_on_the_spot)
             elif cmd.dispatch:
                 targets = self._targets(session, cmd, routing)
-                order.dispatch(actor, now, targets, self.ctx.policy, self.ctx.calendar,
-                               note="；".join(routing.reasons) if cmd.targets is None else "座席指定承办单位")
+                order.dispatch(
+                    actor,
+                    now,
+                    targets,
+                    self.ctx.policy,
+                    self.ctx.calendar,
+                    note="；".join(routing.reasons) if cmd.targets is None else "座席指定承办单位",
+                )
             repo.add(order)
             touched.append(order)
         return order
@@ -162,7 +177,9 @@ class WorkOrderService:
         else:
             return None
         if category is None:
-            raise InvalidInput("分类不存在", "unknown category", category=cmd.category_id or cmd.category_path)
+            raise InvalidInput(
+                "分类不存在", "unknown category", category=cmd.category_id or cmd.category_path
+            )
         return category
 
     def _targets(self, session: Session, cmd: IntakeCommand, routing: Routing) -> list[Target]:
@@ -177,19 +194,25 @@ class WorkOrderService:
         known = set(session.scalars(select(Unit.code).where(Unit.code.in_(codes), Unit.active.is_(True))))
         unknown = [c for c in codes if c not in known]
         if unknown:
-            raise InvalidInput(f"承办单位不存在：{'、'.join(unknown)}", f"unknown unit(s): {', '.join(unknown)}",
-                               units=unknown)
+            raise InvalidInput(
+                f"承办单位不存在：{'、'.join(unknown)}",
+                f"unknown unit(s): {', '.join(unknown)}",
+                units=unknown,
+            )
 
     # ---- the rest of the lifecycle -------------------------------------------------------------
     def dispatch(self, number: str, actor: Actor, targets: list[Target] | None = None) -> WorkOrder:
+        if targets is not None:
+            self._check_units_now(targets)
+
         def change(order: WorkOrder) -> None:
             chosen = targets
             note = "座席指定承办单位"
             if chosen is None:
-                routing = self.dispatcher.route(order.category_id, order.district, order.description,
-                                                order.location_text)
+                routing = self.dispatcher.route(
+                    order.category_id, order.district, order.description, order.location_text
+                )
                 chosen, note = routing.targets, "；".join(routing.reasons)
-            self._check_units_now(chosen)
             order.dispatch(actor, self.ctx.clock.now(), chosen, self.ctx.policy, self.ctx.calendar, note)
 
         return self._change(number, change)
@@ -205,47 +228,89 @@ class WorkOrderService:
         return self._change(number, lambda o: o.start_work(actor, self.ctx.clock.now(), unit_code, note))
 
     def add_progress_note(self, number: str, actor: Actor, unit_code: str, note: str) -> WorkOrder:
-        return self._change(number, lambda o: o.add_progress_note(actor, self.ctx.clock.now(), unit_code, note))
+        return self._change(
+            number, lambda o: o.add_progress_note(actor, self.ctx.clock.now(), unit_code, note)
+        )
 
     def resolve(self, number: str, actor: Actor, unit_code: str, reply: str) -> WorkOrder:
         return self._change(number, lambda o: o.resolve(actor, self.ctx.clock.now(), unit_code, reply))
 
     def request_return(self, number: str, actor: Actor, unit_code: str, reason: str) -> WorkOrder:
-        return self._change(number, lambda o: o.request_return(actor, self.ctx.clock.now(), unit_code, reason))
+        return self._change(
+            number, lambda o: o.request_return(actor, self.ctx.clock.now(), unit_code, reason)
+        )
 
-    def rule_on_return(self, number: str, actor: Actor, approve: bool, note: str,
-                       targets: list[Target] | None = None) -> WorkOrder:
+    def rule_on_return(
+        self, number: str, actor: Actor, approve: bool, note: str, targets: list[Target] | None = None
+    ) -> WorkOrder:
         if targets:
             self._check_units_now(targets)
-        return self._change(number, lambda o: o.rule_on_return(
-            actor, self.ctx.clock.now(), approve, note, targets, self.ctx.policy, self.ctx.calendar))
+        return self._change(
+            number,
+            lambda o: o.rule_on_return(
+                actor, self.ctx.clock.now(), approve, note, targets, self.ctx.policy, self.ctx.calendar
+            ),
+        )
 
-    def request_extension(self, number: str, actor: Actor, unit_code: str, days: int, reason: str) -> WorkOrder:
-        return self._change(number, lambda o: o.request_extension(actor, self.ctx.clock.now(), unit_code, days,
-                                                                  reason))
+    def request_extension(
+        self, number: str, actor: Actor, unit_code: str, days: int, reason: str
+    ) -> WorkOrder:
+        return self._change(
+            number, lambda o: o.request_extension(actor, self.ctx.clock.now(), unit_code, days, reason)
+        )
 
-    def request_appeal(self, number: str, actor: Actor, unit_code: str, target: str, reason: str) -> WorkOrder:
-        return self._change(number, lambda o: o.request_appeal(actor, self.ctx.clock.now(), unit_code, target,
-                                                               reason))
+    def request_appeal(
+        self, number: str, actor: Actor, unit_code: str, target: str, reason: str
+    ) -> WorkOrder:
+        return self._change(
+            number, lambda o: o.request_appeal(actor, self.ctx.clock.now(), unit_code, target, reason)
+        )
 
-    def decide_request(self, number: str, actor: Actor, kind: RequestKind, approve: bool, note: str,
-                       request_id: int | None = None) -> WorkOrder:
-        return self._change(number, lambda o: o.decide_request(actor, self.ctx.clock.now(), request_id, kind,
-                                                               approve, note, self.ctx.calendar))
+    def decide_request(
+        self,
+        number: str,
+        actor: Actor,
+        kind: RequestKind,
+        approve: bool,
+        note: str,
+        request_id: int | None = None,
+    ) -> WorkOrder:
+        return self._change(
+            number,
+            lambda o: o.decide_request(
+                actor, self.ctx.clock.now(), request_id, kind, approve, note, self.ctx.calendar
+            ),
+        )
 
     def record_callback(self, number: str, actor: Actor, cmd: CallbackCommand) -> WorkOrder:
-        return self._change(number, lambda o: o.record_callback(
-            actor, self.ctx.clock.now(), cmd.outcome, cmd.solved, cmd.rating, cmd.note, self.ctx.policy,
-            self.ctx.calendar, cmd.recording_ref))
+        return self._change(
+            number,
+            lambda o: o.record_callback(
+                actor,
+                self.ctx.clock.now(),
+                cmd.outcome,
+                cmd.solved,
+                cmd.rating,
+                cmd.note,
+                self.ctx.policy,
+                self.ctx.calendar,
+                cmd.recording_ref,
+            ),
+        )
 
     def reopen(self, number: str, actor: Actor, reason: str) -> WorkOrder:
-        return self._change(number, lambda o: o.reopen(actor, self.ctx.clock.now(), reason, self.ctx.policy,
-                                                       self.ctx.calendar))
+        return self._change(
+            number,
+            lambda o: o.reopen(actor, self.ctx.clock.now(), reason, self.ctx.policy, self.ctx.calendar),
+        )
 
-    def acknowledge_supervision(self, number: str, actor: Actor, supervision_number: str,
-                                unit_code: str) -> WorkOrder:
-        return self._change(number, lambda o: o.acknowledge_supervision(actor, self.ctx.clock.now(),
-                                                                        supervision_number, unit_code))
+    def acknowledge_supervision(
+        self, number: str, actor: Actor, supervision_number: str, unit_code: str
+    ) -> WorkOrder:
+        return self._change(
+            number,
+            lambda o: o.acknowledge_supervision(actor, self.ctx.clock.now(), supervision_number, unit_code),
+        )
 
     def link_call(self, number: str, actor: Actor, call_id: str) -> WorkOrder:
         return self._change(number, lambda o: o.link_call(actor, self.ctx.clock.now(), call_id))
@@ -254,8 +319,9 @@ class WorkOrderService:
         with self.ctx.session_factory() as session:
             return WorkOrderRepository(session).get(number, for_update=False)
 
-    def suggest_routing(self, category_id: int | None, district: str | None, description: str,
-                        location_text: str = "") -> Routing:
+    def suggest_routing(
+        self, category_id: int | None, district: str | None, description: str, location_text: str = ""
+    ) -> Routing:
         return self.dispatcher.route(category_id, district, description, location_text)
 
 

@@ -48,7 +48,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 def postgres_available() -> str | None:
     """None when PostgreSQL answers, else the reason it does not."""
     try:
-        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        engine = create_engine(
+            PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+        )
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         engine.dispose()
@@ -95,8 +97,9 @@ def clock() -> FakeClock:
 
 
 def make_app(db_url: str, tmp_path: Path, clock: FakeClock, *, seed: bool = True) -> App:
-    settings = Settings(environment="test", secret_key="test-secret", data_dir=tmp_path / "var",
-                        database_url=db_url)
+    settings = Settings(
+        environment="test", secret_key="test-secret", data_dir=tmp_path / "var", database_url=db_url
+    )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     hot = bootstrap(settings, clock=clock, bus=EventBus(keep_history=True))
     upgrade(hot.engine)

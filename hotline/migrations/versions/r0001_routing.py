@@ -437,6 +437,20 @@ def upgrade() -> None:
     with op.batch_alter_table("order_supervisions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_order_supervisions_order_id"), ["order_id"], unique=False)
 
+    op.create_table(
+        "api_clients",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("key_sha256", sa.String(length=64), nullable=False),
+        sa.Column("role", sa.String(length=32), nullable=False),
+        sa.Column("unit_code", sa.String(length=64), nullable=True),
+        sa.Column("channel", sa.String(length=16), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(["unit_code"], ["units.code"], name=op.f("fk_api_clients_unit_code_units")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_clients")),
+        sa.UniqueConstraint("key_sha256", name=op.f("uq_api_clients_key_sha256")),
+        sa.UniqueConstraint("name", name=op.f("uq_api_clients_name")),
+    )
     # ### end Alembic commands ###
     _append_only_audit()
     if op.get_bind().dialect.name == "postgresql":
@@ -467,6 +481,7 @@ def _append_only_audit() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("api_clients")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS order_audit_no_change ON order_audit")
         op.execute("DROP FUNCTION IF EXISTS order_audit_append_only()")

@@ -1,0 +1,308 @@
+"""Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2), in JSON and XML.
+
+Mapping: each leaf of our taxonomy is a service (service_code = category id, group = first level);
+our states map to Open311's two: every state before ``closed`` is ``open``. ``service_request_id`` is our
+work-order number. POST needs an API key (an ``integration`` client); the citizen's phone is required
+because a 12345 case must be reachable for its satisfaction callback.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from xml.sax.saxutils import escape
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.bootstrap import App
+from routing.apikeys import authenticate
+from routing.commands import IntakeCommand
+from routing.domain.enums import Channel, OrderState
+from routing.domain.errors import DomainError
+from routing.domain.model import Actor, WorkOrder
+from routing.orm import Category, Unit, work_orders
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+MAX_RANGE = timedelta(days=90)  # the spec: a search may not span more than 90 days
+
+
+class Open311Error(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+def _hot(request: Request) -> App:
+    hot: App = request.app.state.hot
+    return hot
+
+
+HotDep = Annotated[App, Depends(_hot)]
+
+
+def _format(fmt: str) -> str:
+    if fmt not in ("json", "xml"):
+        raise Open311Error(404, f"unknown format '{fmt}': use .json or .xml")
+    return fmt
+
+
+def _xml_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return _w3c(value) or ""
+    return escape(str(value))
+
+
+def _w3c(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def render(fmt: str, root: str, item: str, rows: list[dict[str, Any]], status: int = 200) -> Response:
+    if fmt == "json":
+        return JSONResponse(rows, status_code=status)
+    parts = ['<?xml version="1.0" encoding="utf-8"?>', f"<{root}>"]
+    for row in rows:
+        parts.append(f"<{item}>")
+        for key, value in row.items():
+            if isinstance(value, list):
+                parts.append(
+                    f"<{key}>{''.join(f'<{key[:-1]}>{_xml_value(v)}</{key[:-1]}>' for v in value)}</{key}>"
+                )
+            else:
+                parts.append(f"<{key}>{_xml_value(value)}</{key}>")
+        parts.append(f"</{item}>")
+    parts.append(f"</{root}>")
+    return Response("".join(parts), status_code=status, media_type="text/xml; charset=utf-8")
+
+
+def _error(fmt: str, status: int, description: str) -> Response:
+    return render(
+        fmt if fmt in ("json", "xml") else "json",
+        "errors",
+        "error",
+        [{"code": status, "description": description}],
+        status,
+    )
+
+
+def _service(c: Category) -> dict[str, Any]:
+    return {
+        "service_code": str(c.id),
+        "service_name": c.level3,
+        "description": c.path,
+        "metadata": False,
+        "type": "realtime",
+        "keywords": f"{c.level1},{c.level2},{c.level3}",
+        "group": c.level1,
+    }
+
+
+def _request_row(order: WorkOrder, unit_names: dict[str, str]) -> dict[str, Any]:
+    closed = order.state is OrderState.CLOSED
+    lead = order.lead_unit
+    return {
+        "service_request_id": order.number,
+        "status": "closed" if closed else "open",
+        "status_notes": order.reply or None,
+        "service_name": order.category_path.rsplit("/", 1)[-1] if order.category_path else None,
+        "service_code": str(order.category_id) if order.category_id is not None else None,
+        "description": order.description,
+        "agency_responsible": unit_names.get(lead, lead) if lead else None,
+        "service_notice": None,
+        "requested_datetime": _w3c(order.accepted_at),
+        "updated_datetime": _w3c(order.updated_at),
+        "expected_datetime": _w3c(order.resolution_due_at),
+        "address": order.location_text or None,
+        "address_id": None,
+        "zipcode": None,
+        "lat": None,
+        "long": None,
+        "media_url": None,
+    }
+
+
+def _unit_names(session: Session) -> dict[str, str]:
+    return {code: name for code, name in session.execute(select(Unit.code, Unit.name))}
+
+
+@router.get("/discovery.{fmt}")
+def discovery(fmt: str, request: Request) -> Response:
+    base = str(request.base_url).rstrip("/") + "/open311/v2/"
+    rows = [
+        {
+            "changeset": "2026-11-22T00:00:00Z",
+            "contact": "12345",
+            "key_service": "hotline administrators",
+            "endpoints": [
+                {
+                    "specification": "http://wiki.open311.org/GeoReport_v2",
+                    "url": base,
+                    "changeset": "2026-11-22T00:00:00Z",
+                    "type": "production",
+                    "formats": ["json", "xml"],
+                }
+            ],
+        }
+    ]
+    if _format(fmt) == "json":
+        return JSONResponse(rows[0])
+    return render(
+        fmt, "discovery", "endpoint", [{"url": base, "specification": "http://wiki.open311.org/GeoReport_v2"}]
+    )
+
+
+@router.get("/services.{fmt}")
+def services(fmt: str, hot: HotDep) -> Response:
+    fmt = _format(fmt)
+    with hot.session_factory() as session:
+        rows = [_service(c) for c in session.scalars(select(Category).order_by(Category.id))]
+    return render(fmt, "services", "service", rows)
+
+
+@router.get("/services/{code}.{fmt}")
+def service_definition(code: str, fmt: str, hot: HotDep) -> Response:
+    fmt = _format(fmt)
+    with hot.session_factory() as session:
+        category = session.get(Category, int(code)) if code.isdigit() else None
+    if category is None:
+        raise Open311Error(404, f"service_code {code} not found")
+    if fmt == "json":
+        return JSONResponse({"service_code": str(category.id), "attributes": []})
+    return render(fmt, "service_definition", "attributes", [{"service_code": str(category.id)}])
+
+
+@router.post("/requests.{fmt}")
+def create_request(
+    fmt: str,
+    hot: HotDep,
+    api_key: Annotated[str, Form()] = "",
+    service_code: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+    address_string: Annotated[str, Form()] = "",
+    phone: Annotated[str, Form()] = "",
+    first_name: Annotated[str, Form()] = "",
+    last_name: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+    lat: Annotated[str, Form()] = "",
+    long: Annotated[str, Form()] = "",
+    device_id: Annotated[str, Form()] = "",
+    account_id: Annotated[str, Form()] = "",
+    media_url: Annotated[str, Form()] = "",
+) -> Response:
+    fmt = _format(fmt)
+    client = authenticate(hot.session_factory, api_key) if api_key else None
+    if client is None:
+        raise Open311Error(403, "api_key missing or invalid")
+    if not service_code.isdigit():
+        raise Open311Error(400, "service_code missing or not a number")
+    if not (address_string or (lat and long)):
+        raise Open311Error(400, "a location is required: address_string or lat & long")
+    location = address_string or f"lat {lat}, long {long}"
+    name = f"{last_name}{first_name}".strip()
+    try:
+        cmd = IntakeCommand(
+            channel=Channel.OPEN311,
+            category_id=int(service_code),
+            description=description,
+            citizen_phone=phone,
+            citizen_name=name[:64],
+            location_text=location[:500],
+            external_ref=(device_id or account_id or None),
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "request"
+        raise Open311Error(400, f"{field}: {first['msg']}") from exc
+    order = hot.work_orders.intake(cmd, Actor(f"open311:{client.name}", client.role))
+    notice = f"已受理，工单号 {order.number}；承办单位须在 30 分钟内响应。"
+    return render(
+        fmt,
+        "service_requests",
+        "request",
+        [{"service_request_id": order.number, "service_notice": notice, "account_id": None}],
+    )
+
+
+@router.get("/requests.{fmt}")
+def list_requests(
+    fmt: str,
+    hot: HotDep,
+    service_request_id: str | None = None,
+    service_code: str | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    status: str | None = None,
+) -> Response:
+    fmt = _format(fmt)
+    stmt = select(WorkOrder).order_by(work_orders.c.accepted_at.desc()).limit(1000)
+    if service_request_id:
+        stmt = stmt.where(work_orders.c.number.in_([s.strip() for s in service_request_id.split(",")]))
+    else:
+        end = _parse_date(end_date, "end_date") or hot.clock.now()
+        start = _parse_date(start_date, "start_date") or end - MAX_RANGE
+        if end - start > MAX_RANGE:
+            raise Open311Error(400, "start_date and end_date may not span more than 90 days")
+        stmt = stmt.where(work_orders.c.accepted_at >= start, work_orders.c.accepted_at <= end)
+    if service_code:
+        codes = [c.strip() for c in service_code.split(",")]
+        if not all(c.isdigit() for c in codes):
+            raise Open311Error(400, "service_code must be numbers")
+        stmt = stmt.where(work_orders.c.category_id.in_([int(c) for c in codes]))
+    if status:
+        wanted = {s.strip() for s in status.split(",")}
+        if not wanted <= {"open", "closed"}:
+            raise Open311Error(400, "status must be open or closed")
+        if wanted == {"closed"}:
+            stmt = stmt.where(work_orders.c.state == OrderState.CLOSED)
+        elif wanted == {"open"}:
+            stmt = stmt.where(work_orders.c.state != OrderState.CLOSED)
+    with hot.session_factory() as session:
+        names = _unit_names(session)
+        rows = [_request_row(o, names) for o in session.scalars(stmt)]
+    return render(fmt, "service_requests", "request", rows)
+
+
+@router.get("/requests/{number}.{fmt}")
+def get_request(number: str, fmt: str, hot: HotDep) -> Response:
+    fmt = _format(fmt)
+    with hot.session_factory() as session:
+        order = session.scalars(select(WorkOrder).where(work_orders.c.number == number)).first()
+        if order is None:
+            raise Open311Error(404, f"service_request_id {number} not found")
+        row = _request_row(order, _unit_names(session))
+    return render(fmt, "service_requests", "request", [row])
+
+
+def _parse_date(value: str | None, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise Open311Error(400, f"{name} must be a W3C datetime such as 2026-11-22T00:00:00Z") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def install(web: FastAPI, hot: App) -> None:
+    @web.exception_handler(Open311Error)
+    async def _open311_error(request: Request, exc: Open311Error) -> Response:
+        fmt = "xml" if request.url.path.endswith(".xml") else "json"
+        return _error(fmt, exc.status, exc.description)
+
+    web.include_router(router)
+
+
+def open311_domain_error(request: Request, exc: DomainError) -> Response | None:
+    """Domain errors raised under /open311 are answered in the Open311 error format."""
+    if not request.url.path.startswith("/open311/"):
+        return None
+    fmt = "xml" if request.url.path.endswith(".xml") else "json"
+    return _error(fmt, 400, exc.message_en)

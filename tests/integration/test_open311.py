@@ -1,0 +1,161 @@
+"""Open311 GeoReport v2 against a real HTTP server, read by a third-party client (PyPI ``georeport``).
+
+``georeport`` implements the GET side of the spec (services, service definition, requests) in JSON and
+XML; it has no POST, so requests are created with a plain form POST exactly as the spec describes.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+from georeport import GeoReport
+
+from hotline.bootstrap import App
+from hotline.web import create_web_app
+from routing.apikeys import create_api_key
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(hot: App) -> Iterator[str]:
+    port = free_port()
+    web = create_web_app(hot, components=("routing.api", "routing.open311"))
+    srv = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}/open311/v2"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def api_key(hot: App) -> str:
+    with hot.session_factory() as session, session.begin():
+        return create_api_key(session, "fixmystreet-like", "integration", channel="open311")
+
+
+def post_request(base: str, **form: str) -> httpx.Response:
+    return httpx.post(f"{base}/requests.json", data=form, timeout=10)
+
+
+def test_third_party_client_reads_services_and_requests(server: str, api_key: str) -> None:
+    client = GeoReport(server)
+    services = client.get_service_list()
+    assert len(services) == 517
+    noise = next(s for s in services if s["service_name"] == "噪音污染")
+    assert noise["group"] == "环境保护" and noise["metadata"] is False
+    assert client.get_service_definition(noise["service_code"])["attributes"] == []
+
+    r = post_request(
+        server,
+        api_key=api_key,
+        service_code=noise["service_code"],
+        phone="13876543210",
+        description="凌晨KTV噪音扰民",
+        address_string="龙华区金贸街道玉沙路",
+        first_name="明",
+        last_name="王",
+    )
+    assert r.status_code == 200, r.text
+    (created,) = r.json()
+    number = created["service_request_id"]
+    assert number.startswith("HK") and "30 分钟" in created["service_notice"]
+
+    one = client.get_service_request(number)
+    assert one["status"] == "open" and one["service_code"] == noise["service_code"]
+    assert one["agency_responsible"] and one["address"] == "龙华区金贸街道玉沙路"
+    assert one["requested_datetime"].endswith("Z") and one["expected_datetime"]
+    listed = client.get_service_requests(status="open", service_code=noise["service_code"])
+    assert [x["service_request_id"] for x in listed] == [number]
+    assert client.get_service_requests(status="closed") == []
+
+
+def test_xml_is_understood_by_the_same_client(server: str, api_key: str) -> None:
+    client = GeoReport(server, output_format="xml")
+    services = client.get_service_list()
+    assert len(services) == 517 and services[0]["service_code"].isdigit()
+    code = services[10]["service_code"]
+    r = httpx.post(
+        f"{server}/requests.xml",
+        data={
+            "api_key": api_key,
+            "service_code": code,
+            "phone": "13876543210",
+            "description": "路灯不亮",
+            "address_string": "琼山区府城街道",
+        },
+    )
+    assert r.status_code == 200 and "<service_request_id>HK" in r.text
+    one = client.get_service_request(r.text.split("<service_request_id>")[1].split("<")[0])
+    assert one["status"] == "open" and one["description"] == "路灯不亮"
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "needle"),
+    [
+        (
+            {"service_code": "1", "phone": "13876543210", "description": "x", "address_string": "a"},
+            403,
+            "api_key",
+        ),
+        (
+            {"service_code": "abc", "phone": "13876543210", "description": "x", "address_string": "a"},
+            400,
+            "service_code",
+        ),
+        ({"service_code": "1", "phone": "13876543210", "description": "x"}, 400, "location"),
+        (
+            {"service_code": "1", "phone": "not-a-phone", "description": "x", "address_string": "a"},
+            400,
+            "citizen_phone",
+        ),
+        (
+            {"service_code": "99999", "phone": "13876543210", "description": "x", "address_string": "a"},
+            400,
+            "category",
+        ),
+        (
+            {"service_code": "1", "phone": "13876543210", "description": "", "address_string": "a"},
+            400,
+            "description",
+        ),
+    ],
+)
+def test_bad_requests_get_open311_errors(
+    server: str, api_key: str, form: dict[str, str], status: int, needle: str
+) -> None:
+    if status != 403:
+        form = {**form, "api_key": api_key}
+    r = post_request(server, **form)
+    assert r.status_code == status, r.text
+    (error,) = r.json()
+    assert error["code"] == status and needle in error["description"]
+    assert httpx.get(f"{server}/requests.json").json() == []
+
+
+def test_unknown_request_and_date_range_errors(server: str) -> None:
+    r = httpx.get(f"{server}/requests/HK000.json")
+    assert r.status_code == 404 and r.json()[0]["code"] == 404
+    r = httpx.get(
+        f"{server}/requests.xml",
+        params={"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-11-01T00:00:00Z"},
+    )
+    assert r.status_code == 400 and "<description>" in r.text and "90 days" in r.text
+    assert httpx.get(f"{server}/services.csv").status_code == 404
