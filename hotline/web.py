@@ -56,3 +56,10 @@ def create_web_app(
             continue
         importlib.import_module(name).install(web, hot)
     return web
+
+
+def app_factory() -> FastAPI:
+    """For ``uvicorn --factory hotline.web:app_factory`` (several worker processes, settings from env)."""
+    from hotline.bootstrap import bootstrap
+
+    return create_web_app(bootstrap())

@@ -7,6 +7,7 @@ markers into a failure, so that CI cannot pass while the real database, switch o
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,9 +84,12 @@ def pg_database(pg_server: str) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Every database test runs twice: on SQLite and on PostgreSQL."""
+    """An empty database; every test using it runs twice: on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'hotline.sqlite3'}"
     return str(request.getfixturevalue("pg_database"))
@@ -96,26 +100,83 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def make_app(db_url: str, tmp_path: Path, clock: FakeClock, *, seed: bool = True) -> App:
+def _migrate_and_seed(url: str) -> None:
+    from routing.reference import seed_all
+
+    hot = bootstrap(Settings(environment="test", secret_key="test-secret", database_url=url,
+                             data_dir=Path("/tmp")))
+    upgrade(hot.engine)
+    with hot.session_factory() as session, session.begin():
+        seed_all(session)
+    hot.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrated and seeded once per run; each test gets a copy (seeding takes seconds, a copy milliseconds)."""
+    path = tmp_path_factory.mktemp("template") / "seeded.sqlite3"
+    _migrate_and_seed(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: str) -> Iterator[str]:
+    name = f"hotline_tpl_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        _migrate_and_seed(make_url(pg_server).set(database=name).render_as_string(hide_password=False))
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def seeded_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated database holding the Haikou reference data, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        target = tmp_path / "hotline.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        yield f"sqlite:///{target}"
+        return
+    server = request.getfixturevalue("pg_server")
+    template = request.getfixturevalue("pg_template")
+    name = f"hotline_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def make_app(db_url: str, tmp_path: Path, clock: FakeClock, *, seed: bool = True, migrate: bool = True) -> App:
     settings = Settings(
         environment="test", secret_key="test-secret", data_dir=tmp_path / "var", database_url=db_url
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     hot = bootstrap(settings, clock=clock, bus=EventBus(keep_history=True))
-    upgrade(hot.engine)
+    if migrate:
+        upgrade(hot.engine)
     if seed:
         from routing.reference import seed_all
 
         with hot.session_factory() as session, session.begin():
             seed_all(session)
-        hot.reload_reference()
+    hot.reload_reference()
     return hot
 
 
 @pytest.fixture
-def hot(db_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[App]:
-    """A migrated, seeded application on the parametrized database, with a fake clock."""
-    app = make_app(db_url, tmp_path, clock)
+def hot(seeded_db_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[App]:
+    """A migrated, seeded application on SQLite and on PostgreSQL, with a fake clock."""
+    app = make_app(seeded_db_url, tmp_path, clock, seed=False, migrate=False)
     try:
         yield app
     finally:

@@ -1,0 +1,174 @@
+"""HTTP API of recordings: search, details, audio with byte ranges (audited), transcript, waveform."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+
+from hotline.bootstrap import App
+from recordings import audio
+from recordings.access import AUDIT_READER_ROLES, AllowedListener, ListenAudit
+from recordings.context import RecordingsContext, recordings_context
+from recordings.orm import Recording, RecordingListen
+from recordings.queries import (
+    MEDIA_TYPES,
+    RecordingFilter,
+    RecordingsCatalog,
+    find_recordings,
+    playable_file,
+    recording_json,
+)
+from recordings.ranges import RangeNotSatisfiable, parse_range
+from recordings.storage import RecordingMissing, read_all
+from recordings.transcripts import SqlTranscriptSource, TranscriptSource
+
+TRANSCRIPTS_KEY = "recordings.transcripts"
+CATALOG_KEY = "recordings_catalog"  # agent_ui.ports.RECORDINGS
+
+
+def install(web: FastAPI, hot: App) -> None:
+    ctx = recordings_context(hot)
+    hot.extras.setdefault(TRANSCRIPTS_KEY, SqlTranscriptSource(hot.session_factory))
+    hot.extras.setdefault(CATALOG_KEY, RecordingsCatalog(hot.session_factory))
+    web.include_router(build_router(hot, ctx))
+    from recordings.qa_api import build_router as build_qa_router
+
+    web.include_router(build_qa_router(hot, ctx))
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def build_router(hot: App, ctx: RecordingsContext) -> APIRouter:
+    router = APIRouter(prefix="/api/recordings", tags=["recordings 录音"])
+    auditor = ListenAudit(ctx.session_factory, ctx.clock.now)
+
+    def load(recording_id: int) -> Recording:
+        with ctx.session_factory() as session:
+            recording = session.get(Recording, recording_id)
+            if recording is None:
+                raise HTTPException(404, f"没有此录音 / no recording {recording_id}")
+            _ = recording.files  # load before the session closes
+            return recording
+
+    @router.get("")
+    def list_recordings(
+        listener: AllowedListener,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        agent: str | None = None,
+        call_id: str | None = None,
+        order: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> list[dict[str, Any]]:
+        flt = RecordingFilter(date_from, date_to, agent, call_id, order, limit=limit, offset=offset)
+        with ctx.session_factory() as session:
+            return [recording_json(r) for r in find_recordings(session, flt)]
+
+    @router.get("/{recording_id}")
+    def get_recording(recording_id: int, listener: AllowedListener) -> dict[str, Any]:
+        return recording_json(load(recording_id), with_files=True)
+
+    @router.api_route("/{recording_id}/audio", methods=["GET", "HEAD"])
+    def get_audio(
+        recording_id: int, request: Request, listener: AllowedListener, kind: str | None = None
+    ) -> Response:
+        recording = load(recording_id)
+        file = playable_file(recording, kind)
+        if file is None:
+            raise HTTPException(
+                404, f"录音文件已删除或不存在 / no {kind or 'playable'} file for {recording_id}"
+            )
+        try:
+            size = ctx.store.size(file.storage_key)
+        except RecordingMissing:
+            raise HTTPException(410, "录音文件丢失 / the stored file is missing") from None
+        headers = {
+            "Accept-Ranges": "bytes",
+            "Cache-Control": "private, no-store",
+            "ETag": f'"{file.sha256[:32]}"',
+        }
+        media_type = MEDIA_TYPES.get(file.format, "application/octet-stream")
+        try:
+            wanted = parse_range(request.headers.get("range"), size)
+        except RangeNotSatisfiable:
+            return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
+        start, end = (wanted.start, wanted.end) if wanted else (0, size)
+        if request.method == "GET":
+            auditor.record(
+                listener,
+                recording_id,
+                "audio",
+                kind=file.kind,
+                byte_range=f"{start}-{end - 1}" if wanted else "",
+                client=_client(request),
+            )
+        headers["Content-Length"] = str(end - start)
+        status = 200
+        if wanted:
+            status, headers["Content-Range"] = 206, wanted.content_range(size)
+        if request.method == "HEAD":
+            return Response(status_code=status, headers=headers, media_type=media_type)
+        return StreamingResponse(
+            ctx.store.open_range(file.storage_key, start, end),
+            status_code=status,
+            headers=headers,
+            media_type=media_type,
+        )
+
+    @router.get("/{recording_id}/transcript")
+    def get_transcript(recording_id: int, request: Request, listener: AllowedListener) -> dict[str, Any]:
+        recording = load(recording_id)
+        source = hot.extras.get(TRANSCRIPTS_KEY)
+        segments = source.segments(recording.call_id) if isinstance(source, TranscriptSource) else []
+        auditor.record(listener, recording_id, "transcript", client=_client(request))
+        return {
+            "recording_id": recording_id,
+            "call_id": recording.call_id,
+            "duration_ms": recording.duration_ms,
+            "segments": [s.as_json() for s in segments],
+        }
+
+    @router.get("/{recording_id}/waveform")
+    def get_waveform(
+        recording_id: int, listener: AllowedListener, buckets: Annotated[int, Query(ge=10, le=2000)] = 200
+    ) -> dict[str, Any]:
+        recording = load(recording_id)
+        peaks = recording.waveform
+        if len(peaks) != buckets or not peaks:
+            file = playable_file(recording, None)
+            if file is None:
+                raise HTTPException(404, "没有可用的录音文件 / no playable file")
+            peaks = audio.peaks(audio.read_mono(read_all(ctx.store, file.storage_key))[0], buckets)
+        return {"recording_id": recording_id, "duration_ms": recording.duration_ms, "peaks": peaks}
+
+    @router.get("/{recording_id}/listens")
+    def get_listens(recording_id: int, listener: AllowedListener) -> list[dict[str, Any]]:
+        if listener.role not in AUDIT_READER_ROLES:
+            raise HTTPException(403, "无权查看收听记录 / your role may not read the listening audit")
+        with ctx.session_factory() as session:
+            rows = session.scalars(
+                select(RecordingListen)
+                .where(RecordingListen.recording_id == recording_id)
+                .order_by(RecordingListen.id)
+            )
+            return [
+                {
+                    "listener": r.listener,
+                    "role": r.role,
+                    "action": r.action,
+                    "kind": r.kind,
+                    "range": r.byte_range,
+                    "at": r.at.isoformat(),
+                    "client": r.client,
+                }
+                for r in rows
+            ]
+
+    return router

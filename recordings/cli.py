@@ -1,0 +1,221 @@
+"""``hotline recordings ...``: ingest, compress, retention, verify, list, play, sample."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from hotline.bootstrap import bootstrap
+from recordings.context import RecordingsContext, recordings_context
+
+app = typer.Typer(help="录音与质检 / recordings and quality review", no_args_is_help=True)
+console = Console()
+
+
+def _ctx() -> RecordingsContext:
+    return recordings_context(bootstrap())
+
+
+@app.command()
+def ingest(
+    call_id: str,
+    directory: Annotated[Path, typer.Argument(help="MixMonitor's folder, e.g. …/monitor/hotline")],
+    uniqueid: Annotated[str | None, typer.Option(help="file stem when it differs from the call id")] = None,
+    agent: Annotated[str | None, typer.Option()] = None,
+    queue: Annotated[str | None, typer.Option()] = None,
+    order: Annotated[list[str] | None, typer.Option(help="linked work-order number (repeatable)")] = None,
+) -> None:
+    """Store a finished call's MixMonitor files (idempotent)."""
+    from recordings.ingest import ingest as do_ingest
+
+    result = do_ingest(
+        _ctx(), call_id, directory, uniqueid=uniqueid, agent=agent, queue=queue, order_numbers=order or ()
+    )
+    console.print(
+        f"recording {result.recording_id}: stored {result.stored or '-'}, unchanged {result.unchanged or '-'}"
+    )
+
+
+@app.command()
+def compress(codec: Annotated[str, typer.Option(help="opus | gsm")] = "opus") -> None:
+    """Make compressed long-term copies of every recording that has none yet."""
+    from recordings.compress import compress_recording, pending_compression
+
+    ctx = _ctx()
+    pending = pending_compression(ctx)
+    before = after = 0
+    with Progress(console=console) as progress:
+        task = progress.add_task("compressing", total=len(pending))
+        for recording_id in pending:
+            done = compress_recording(ctx, recording_id, codec)
+            if done:
+                before, after = before + done.original_bytes, after + done.compressed_bytes
+            progress.advance(task)
+    console.print(f"{len(pending)} recordings, {before} → {after} bytes")
+
+
+@app.command()
+def retention(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="report only, delete nothing")] = False,
+    keep_original_days: Annotated[
+        int | None, typer.Option(help="default $HOTLINE_RECORDINGS_KEEP_ORIGINAL_DAYS or 30")
+    ] = None,
+    delete_after_days: Annotated[
+        int | None, typer.Option(help="default $HOTLINE_RECORDINGS_DELETE_AFTER_DAYS or 730")
+    ] = None,
+    compress_first: Annotated[bool, typer.Option("--compress/--no-compress")] = True,
+) -> None:
+    """Apply the retention policy (meant for a daily timer) and report what was deleted."""
+    from dataclasses import replace
+
+    from recordings.compress import compress_recording, pending_compression
+    from recordings.orders import SqlOrderLookup
+    from recordings.retention import RetentionPolicy, run_retention
+
+    ctx = _ctx()
+    policy = RetentionPolicy.from_env()
+    if keep_original_days is not None:
+        policy = replace(policy, keep_original_days=keep_original_days)
+    if delete_after_days is not None:
+        policy = replace(policy, delete_after_days=delete_after_days)
+    if compress_first and not dry_run:
+        for recording_id in pending_compression(ctx):
+            compress_recording(ctx, recording_id)
+    report = run_retention(ctx, SqlOrderLookup(ctx.session_factory), policy, dry_run=dry_run)
+    table = Table(
+        "recording", "call", "deleted / 删除", title="would delete (dry run)" if dry_run else "deleted"
+    )
+    for action in report.actions:
+        table.add_row(str(action.recording_id), action.call_id, f"{action.what}: {', '.join(action.kinds)}")
+    console.print(table)
+    for hold in report.held:
+        console.print(f"held {hold.recording_id} ({hold.call_id}): open orders {', '.join(hold.open_orders)}")
+    console.print(f"{len(report.actions)} actions, {report.bytes_freed} bytes freed, {len(report.held)} held")
+
+
+@app.command()
+def verify() -> None:
+    """Check every stored file against its SHA-256; exit 1 when one is missing or altered."""
+    from recordings.integrity import verify as do_verify
+
+    with Progress(console=console) as progress:
+        task = progress.add_task("verifying", total=None)
+        report = do_verify(
+            _ctx(), progress=lambda done, total: progress.update(task, completed=done, total=total)
+        )
+    for problem in report.problems:
+        console.print(
+            f"[red]{problem.problem}[/red] recording {problem.recording_id} {problem.kind} "
+            f"{problem.storage_key} {problem.detail}"
+        )
+    for orphan in report.orphans:
+        console.print(f"[yellow]orphan[/yellow] {orphan}")
+    console.print(
+        f"{report.checked} files checked, {len(report.problems)} problems, {len(report.orphans)} orphans"
+    )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_recordings(
+    agent: Annotated[str | None, typer.Option()] = None, limit: Annotated[int, typer.Option()] = 20
+) -> None:
+    """The latest recordings."""
+    from recordings.queries import RecordingFilter, find_recordings, recording_json
+
+    ctx = _ctx()
+    table = Table("id", "call", "agent", "started", "seconds", "state", "files")
+    with ctx.session_factory() as session:
+        for r in find_recordings(session, RecordingFilter(agent=agent, limit=limit)):
+            row = recording_json(r)
+            table.add_row(
+                str(r.id),
+                r.call_id,
+                r.agent or "",
+                row["started_at"],
+                f"{r.duration_ms / 1000:.1f}",
+                r.retention_state,
+                ",".join(row["kinds"]),
+            )
+    console.print(table)
+
+
+@app.command()
+def play(
+    recording_id: int,
+    device: Annotated[str | None, typer.Option(help="PortAudio device name or index (see `devices`)")] = None,
+    kind: Annotated[str | None, typer.Option(help="mixed | caller | agent | compressed")] = None,
+) -> None:
+    """Play a recording on this station's sound device (audited)."""
+    from recordings.access import ListenAudit, Listener
+    from recordings.orm import Recording
+    from recordings.player import play_bytes
+    from recordings.queries import playable_file
+    from recordings.storage import read_all
+
+    ctx = _ctx()
+    with ctx.session_factory() as session:
+        recording = session.get(Recording, recording_id)
+        file = playable_file(recording, kind) if recording else None
+        if file is None:
+            console.print(f"[red]没有可播放的录音 / nothing to play for recording {recording_id}[/red]")
+            raise typer.Exit(1)
+        key = file.storage_key
+    data = read_all(ctx.store, key)
+    ListenAudit(ctx.session_factory, ctx.clock.now).record(
+        Listener(getpass.getuser(), "station"), recording_id, "play", kind=file.kind, client="local"
+    )
+    chosen: str | int | None = int(device) if device and device.isdigit() else device
+    with Progress(console=console) as progress:
+        task = progress.add_task(f"playing {recording_id}", total=None)
+        played = play_bytes(
+            data,
+            device=chosen,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    console.print(f"played {played.frames} frames at {played.sample_rate} Hz on {played.device}")
+
+
+@app.command()
+def devices() -> None:
+    """Output devices PortAudio sees."""
+    from recordings.player import list_output_devices
+
+    for line in list_output_devices():
+        console.print(line)
+
+
+@app.command()
+def sample(
+    day: Annotated[str | None, typer.Option(help="YYYY-MM-DD (local time); default today")] = None,
+    percent: Annotated[float, typer.Option(help="random share of each agent's calls")] = 5.0,
+) -> None:
+    """Pick calls for quality review: a random share per agent plus the rule-based ones."""
+    from recordings.orders import SqlOrderLookup
+    from recordings.sampling import SamplingRules, run_sampling
+    from recordings.transcripts import SqlTranscriptSource
+
+    hot = bootstrap()
+    ctx = recordings_context(hot)
+    when = date.fromisoformat(day) if day else datetime.now().date()
+    samples = run_sampling(
+        ctx,
+        SqlOrderLookup(ctx.session_factory),
+        SqlTranscriptSource(ctx.session_factory),
+        when,
+        SamplingRules(random_percent=percent),
+        tz=hot.settings.timezone,
+    )
+    for s in samples:
+        console.print(
+            f"{s.reason:13} recording {s.recording_id} call {s.call_id} agent {s.agent or '-'} {s.detail}"
+        )
+    console.print(f"{len(samples)} new samples for {when}")

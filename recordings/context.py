@@ -1,0 +1,38 @@
+"""What every recordings service needs, built once per application from the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.bootstrap import App
+from hotline.bus import EventBus
+from hotline.clock import Clock
+from recordings.storage import RecordingStore, store_from_env
+
+EXTRAS_KEY = "recordings"
+
+
+@dataclass
+class RecordingsContext:
+    session_factory: sessionmaker[Session]
+    store: RecordingStore
+    clock: Clock
+    bus: EventBus
+
+
+def recordings_context(hot: App, store: RecordingStore | None = None) -> RecordingsContext:
+    """The application's recordings context (stored in ``hot.extras``); the store comes from the
+    environment (see ``storage.store_from_env``) unless one is given."""
+    existing = hot.extras.get(EXTRAS_KEY)
+    if isinstance(existing, RecordingsContext) and store is None:
+        return existing
+    ctx = RecordingsContext(
+        session_factory=hot.session_factory,
+        store=store or store_from_env(hot.settings.resolved_recordings_dir),
+        clock=hot.clock,
+        bus=hot.bus,
+    )
+    hot.extras[EXTRAS_KEY] = ctx
+    return ctx

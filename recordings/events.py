@@ -1,0 +1,29 @@
+"""Events the recordings component publishes on the bus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RecordingStored:
+    recording_id: int
+    call_id: str
+    agent: str | None
+    duration_ms: int
+    kinds: tuple[str, ...]  # the files stored by this ingest: mixed, caller, agent
+
+
+@dataclass(frozen=True)
+class RecordingCompressed:
+    recording_id: int
+    call_id: str
+    codec: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class RecordingDeleted:
+    recording_id: int
+    call_id: str
+    what: str  # originals | recording

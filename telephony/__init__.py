@@ -1,0 +1,1 @@
+"""The Asterisk edge: provisioning, configuration, ARI client, queues, agents and call records."""

@@ -1,0 +1,82 @@
+"""Telephony tables: agents (SIP accounts, skills, state), calls, call legs and the work orders of a call.
+
+A *call* is one citizen's contact, keyed by the Asterisk UNIQUEID of the caller's channel (also
+``HOTLINE_CALL_ID`` in the dialplan and the recording's file name). Each channel taking part is a *leg*:
+the caller, every agent rung by the queue (answered or not), callbacks and transfer targets.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.db import Base, JSONType, UTCDateTime
+
+
+class AgentRow(Base):
+    """An agent's softphone account. ``state``: logged_out, available, paused, wrap_up (telephony/agents.py)."""
+
+    __tablename__ = "tel_agents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    sip_password: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(64))
+    skills: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    state: Mapped[str] = mapped_column(String(16), default="logged_out")
+    pause_reason: Mapped[str] = mapped_column(String(64), default="")
+    contact: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    state_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class CallRow(Base):
+    """One citizen's call. ``outcome``: answered, abandoned, callback_requested, called_back, ivr_only, failed."""
+
+    __tablename__ = "tel_calls"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), unique=True)
+    caller_number: Mapped[str] = mapped_column(String(32), index=True, default="")
+    dialed: Mapped[str] = mapped_column(String(32), default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    queue: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    ivr_choices: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(8), default="")
+    agent: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    queue_wait_seconds: Mapped[float | None] = mapped_column(nullable=True)
+    talk_seconds: Mapped[float | None] = mapped_column(nullable=True)
+    outcome: Mapped[str] = mapped_column(String(24), default="in_progress")
+    hangup_cause: Mapped[str] = mapped_column(String(64), default="")
+    recording: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
+class CallLegRow(Base):
+    """One channel of a call. ``role``: caller, agent, callback, transfer. ``dial_status`` from app_queue/Dial."""
+
+    __tablename__ = "tel_call_legs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("tel_calls.call_id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[str] = mapped_column(String(64), unique=True)
+    channel_name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    agent: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    number: Mapped[str] = mapped_column(String(32), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    dial_status: Mapped[str] = mapped_column(String(24), default="")
+    hangup_cause: Mapped[str] = mapped_column(String(64), default="")
+
+
+class CallWorkOrderRow(Base):
+    """A work order taken during (or because of) a call."""
+
+    __tablename__ = "tel_call_work_orders"
+    __table_args__ = (UniqueConstraint("call_id", "work_order_number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("tel_calls.call_id", ondelete="CASCADE"), index=True)
+    work_order_number: Mapped[str] = mapped_column(String(32), index=True)

@@ -1,0 +1,251 @@
+"""Call records from ARI events: every call, every leg, queue wait, agent, outcome; the screen pop.
+
+The recorder listens with ``subscribeAll=true``, so queue calls need not enter Stasis: a caller's channel
+is recognised by its dialplan context at creation (``hotline-inbound``, the citizens' endpoint); app_queue
+publishes ``Dial`` events for every agent it rings (``dialstatus`` ANSWER when one answers); the dialplan
+sends ``HotlineQueueJoin`` user events with the IVR's choices (extensions.conf.j2). Times are Asterisk's
+own event timestamps. After a reconnection ``reconcile`` closes the calls that no longer exist.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.bus import EventBus
+from telephony.events import CallAnswered, CallEnded, PreviousCall, WorkOrderSummary
+from telephony.orm import CallLegRow, CallRow, CallWorkOrderRow
+
+log = logging.getLogger(__name__)
+
+INBOUND_CONTEXTS = frozenset({"hotline-inbound", "hotline-ivr", "hotline-direct"})
+PREVIOUS_CALLS_SHOWN = 5
+WORK_ORDERS_SHOWN = 10
+
+
+def event_time(event: dict[str, Any]) -> datetime:
+    stamp = event.get("timestamp")
+    return datetime.fromisoformat(stamp) if stamp else datetime.now(UTC)
+
+
+def agent_of(channel_name: str) -> str | None:
+    """``PJSIP/agent1001-0000002a`` -> ``agent1001`` (agents' endpoints are named after their username)."""
+    if not channel_name.startswith("PJSIP/"):
+        return None
+    return channel_name[len("PJSIP/") :].rsplit("-", 1)[0] or None
+
+
+def caller_history(session: Session, number: str, *, exclude: str) -> tuple[PreviousCall, ...]:
+    rows = session.scalars(
+        select(CallRow)
+        .where(CallRow.caller_number == number, CallRow.call_id != exclude)
+        .order_by(CallRow.started_at.desc())
+        .limit(PREVIOUS_CALLS_SHOWN)
+    )
+    return tuple(PreviousCall(r.call_id, r.started_at, r.outcome, r.agent, r.queue) for r in rows)
+
+
+def work_orders_of(session: Session, number: str) -> tuple[WorkOrderSummary, ...]:
+    from routing.orm import work_orders
+
+    rows = session.execute(
+        select(work_orders.c.number, work_orders.c.title, work_orders.c.state, work_orders.c.accepted_at)
+        .where(work_orders.c.citizen_phone == number)
+        .order_by(work_orders.c.accepted_at.desc())
+        .limit(WORK_ORDERS_SHOWN)
+    )
+    return tuple(
+        WorkOrderSummary(r.number, r.title, str(getattr(r.state, "value", r.state)), r.accepted_at)
+        for r in rows
+    )
+
+
+class CallRecorder:
+    def __init__(self, factory: sessionmaker[Session], bus: EventBus) -> None:
+        self.factory = factory
+        self.bus = bus
+
+    async def handle(self, event: dict[str, Any]) -> None:
+        self.handle_event(event)
+
+    def handle_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        handler = {
+            "ChannelCreated": self._created,
+            "ChannelUserevent": self._userevent,
+            "Dial": self._dial,
+            "ChannelDestroyed": self._destroyed,
+            "StasisStart": self._stasis_start,
+        }.get(str(kind))
+        if handler:
+            handler(event, event_time(event))
+
+    # ---- handlers -----------------------------------------------------------------------------------
+    def _created(self, event: dict[str, Any], now: datetime) -> None:
+        channel = event["channel"]
+        if channel.get("dialplan", {}).get("context") not in INBOUND_CONTEXTS:
+            return
+        number = channel.get("caller", {}).get("number", "")
+        with self.factory() as session, session.begin():
+            if session.scalar(select(CallRow).where(CallRow.call_id == channel["id"])):
+                return
+            session.add(
+                CallRow(
+                    call_id=channel["id"],
+                    caller_number=number,
+                    dialed=channel.get("dialplan", {}).get("exten", ""),
+                    started_at=now,
+                )
+            )
+            session.flush()
+            session.add(
+                CallLegRow(
+                    call_id=channel["id"],
+                    channel_id=channel["id"],
+                    channel_name=channel["name"],
+                    role="caller",
+                    number=number,
+                    created_at=now,
+                    answered_at=now if channel.get("state") == "Up" else None,
+                )
+            )
+
+    def _userevent(self, event: dict[str, Any], now: datetime) -> None:
+        name = event.get("eventname")
+        fields = event.get("userevent", {})
+        channel_id = event.get("channel", {}).get("id")
+        with self.factory() as session, session.begin():
+            call = session.scalar(select(CallRow).where(CallRow.call_id == channel_id))
+            if call is None:
+                return
+            if name == "HotlineQueueJoin":
+                call.queue = fields.get("queue") or call.queue
+                call.queued_at = call.queued_at or now
+                call.priority = int(fields.get("priority") or 0)
+                call.ivr_choices = fields.get("choices", "")
+                call.language = fields.get("lang", "")
+                recording = fields.get("recording", "")
+                call.recording = f"{recording}.wav" if recording else None
+            elif name == "HotlineCallback":
+                call.outcome = "callback_requested"
+
+    def _dial(self, event: dict[str, Any], now: datetime) -> None:
+        caller, peer = event.get("caller"), event.get("peer")
+        if not caller or not peer:
+            return
+        status = event.get("dialstatus", "")
+        answered: CallAnswered | None = None
+        with self.factory() as session, session.begin():
+            call = session.scalar(select(CallRow).where(CallRow.call_id == caller["id"]))
+            if call is None:
+                return
+            leg = session.scalar(select(CallLegRow).where(CallLegRow.channel_id == peer["id"]))
+            agent = agent_of(peer["name"])
+            if leg is None:
+                leg = CallLegRow(
+                    call_id=call.call_id,
+                    channel_id=peer["id"],
+                    channel_name=peer["name"],
+                    role="agent" if agent else "transfer",
+                    agent=agent,
+                    created_at=now,
+                )
+                session.add(leg)
+            if status:
+                leg.dial_status = status
+            if status == "ANSWER" and leg.answered_at is None:
+                leg.answered_at = now
+                if call.answered_at is None:
+                    call.answered_at = now
+                    call.agent = agent
+                    call.outcome = "in_progress"
+                    since = call.queued_at or call.started_at
+                    call.queue_wait_seconds = (now - since).total_seconds()
+                    answered = CallAnswered(
+                        call_id=call.call_id,
+                        caller_number=call.caller_number,
+                        agent=agent or peer["name"],
+                        queue=call.queue,
+                        ivr_choices=tuple(c for c in call.ivr_choices.split(",") if c),
+                        previous_calls=caller_history(session, call.caller_number, exclude=call.call_id),
+                        work_orders=work_orders_of(session, call.caller_number),
+                        answered_at=now,
+                    )
+        if answered:
+            self.bus.publish(answered)
+
+    def _stasis_start(self, event: dict[str, Any], now: datetime) -> None:
+        # A caller who chose a callback enters Stasis(hotline,callback,<queue>): they keep their place.
+        args = event.get("args", [])
+        if args[:1] != ["callback"]:
+            return
+        with self.factory() as session, session.begin():
+            call = session.scalar(select(CallRow).where(CallRow.call_id == event["channel"]["id"]))
+            if call is not None:
+                call.outcome = "callback_requested"
+                call.queue = args[1] if len(args) > 1 else call.queue
+                call.queued_at = call.queued_at or now
+
+    def _destroyed(self, event: dict[str, Any], now: datetime) -> None:
+        channel = event["channel"]
+        cause = event.get("cause_txt", "")
+        ended: CallEnded | None = None
+        with self.factory() as session, session.begin():
+            leg = session.scalar(select(CallLegRow).where(CallLegRow.channel_id == channel["id"]))
+            if leg is None:
+                return
+            leg.ended_at = now
+            leg.hangup_cause = cause
+            if leg.role == "caller":
+                call = session.scalar(select(CallRow).where(CallRow.call_id == leg.call_id))
+                if call is not None:
+                    ended = self._close(call, now, cause)
+        if ended:
+            self.bus.publish(ended)
+
+    @staticmethod
+    def _close(call: CallRow, now: datetime, cause: str) -> CallEnded:
+        call.ended_at = now
+        call.hangup_cause = cause
+        if call.answered_at is not None:
+            call.outcome = "answered"
+            call.talk_seconds = (now - call.answered_at).total_seconds()
+        elif call.outcome == "callback_requested":
+            pass
+        elif call.queued_at is not None:
+            call.outcome = "abandoned"
+        else:
+            call.outcome = "ivr_only"
+        return CallEnded(call.call_id, call.caller_number, call.outcome, call.agent, now)
+
+    # ---- after a (re)connection ---------------------------------------------------------------------
+    def reconcile(self, live_channel_ids: set[str], now: datetime) -> list[str]:
+        """Close the calls and legs whose channels are gone (e.g. Asterisk restarted); returns closed ids."""
+        closed: list[str] = []
+        with self.factory() as session, session.begin():
+            for leg in session.scalars(select(CallLegRow).where(CallLegRow.ended_at.is_(None))):
+                if leg.channel_id in live_channel_ids:
+                    continue
+                leg.ended_at = now
+                leg.hangup_cause = "lost: channel gone after reconnect"
+                if leg.role == "caller":
+                    call = session.scalar(select(CallRow).where(CallRow.call_id == leg.call_id))
+                    if call is not None and call.ended_at is None:
+                        self._close(call, now, leg.hangup_cause)
+                        closed.append(call.call_id)
+        return closed
+
+    def link_work_order(self, call_id: str, work_order_number: str) -> None:
+        with self.factory() as session, session.begin():
+            exists = session.scalar(
+                select(CallWorkOrderRow).where(
+                    CallWorkOrderRow.call_id == call_id,
+                    CallWorkOrderRow.work_order_number == work_order_number,
+                )
+            )
+            if exists is None:
+                session.add(CallWorkOrderRow(call_id=call_id, work_order_number=work_order_number))
