@@ -1,0 +1,166 @@
+"""The hotline's AGI scripts (``ivr`` and ``survey``) wired to the engine, the menus and the adapters.
+
+Menus are read from ``$HOTLINE_IVR_MENU_DIR`` (default: the files shipped in ``ivr/menus``) and re-read when a
+file changes, so an edited menu takes effect on the next call; a file that no longer validates is logged and the
+last good version keeps running.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hotline.clock import Clock, SystemClock
+from ivr.announcements import (
+    AnnouncementSource,
+    NoAnnouncements,
+    YamlAnnouncements,
+    default_announcements_path,
+)
+from ivr.engine import IvrEngine, IvrResult, hotline_variables, survey_variables
+from ivr.fastagi import AgiRequest, SessionHandler
+from ivr.model import LANGUAGES, MENU_DIR, Language, Menu, MenuError, Period, Route, load_menu
+from ivr.orders import OrderStatusLookup
+from ivr.port import CallerHungUp, CallPort
+from ivr.schedule import WorkCalendar
+
+if TYPE_CHECKING:
+    from hotline.bootstrap import App
+
+log = logging.getLogger(__name__)
+
+
+class MenuSource:
+    """One menu file, re-validated whenever it changes on disk."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._menu: Menu = load_menu(path)  # a bad file at start-up is an error, not a warning
+        self._stamp = self._stat()
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size)
+
+    def current(self) -> Menu:
+        stamp = self._stat()
+        if stamp is not None and stamp != self._stamp:
+            with self._lock:
+                try:
+                    self._menu = load_menu(self.path)
+                except MenuError as exc:
+                    log.error("keeping the previous menu: %s", exc)
+                self._stamp = stamp
+        return self._menu
+
+
+def menu_dir() -> Path:
+    return Path(os.environ.get("HOTLINE_IVR_MENU_DIR") or MENU_DIR)
+
+
+@dataclass
+class IvrServices:
+    calendar: WorkCalendar
+    orders: OrderStatusLookup | None = None
+    announcements: AnnouncementSource = field(default_factory=NoAnnouncements)
+    clock: Clock = field(default_factory=SystemClock)
+    menus: Path = field(default_factory=menu_dir)
+
+    def __post_init__(self) -> None:
+        self.hotline_menu = MenuSource(self.menus / "hotline.yaml")
+        self.survey_menu = MenuSource(self.menus / "survey.yaml")
+
+    @classmethod
+    def from_app(cls, app: App) -> IvrServices:
+        """Production wiring: routing's work orders, the Chinese calendar, the announcements file."""
+        from ivr.orders import RoutingOrderLookup
+
+        return cls(
+            calendar=app.calendar,
+            orders=RoutingOrderLookup(app.session_factory),
+            announcements=YamlAnnouncements(default_announcements_path(app.settings.data_dir)),
+            clock=app.clock,
+        )
+
+    def hotline_engine(self) -> IvrEngine:
+        return IvrEngine(
+            self.hotline_menu.current(), self.calendar, orders=self.orders, announcements=self.announcements
+        )
+
+    def survey_engine(self) -> IvrEngine:
+        return IvrEngine(self.survey_menu.current(), self.calendar)
+
+
+def _language(value: str | None) -> Language | None:
+    return next((lang for lang in LANGUAGES if lang == value), None)
+
+
+FALLBACK = IvrResult(
+    route=Route.QUEUE_CONSULTATION,
+    language="zh",
+    period=Period.DAY,
+    recording=True,
+    choices=("error",),
+    answers={},
+)
+
+
+def run_hotline_ivr(services: IvrServices, port: CallPort, request: AgiRequest) -> IvrResult:
+    """The inbound IVR; sets the HOTLINE_* variables of the dialplan contract before returning.
+
+    A fault in the IVR itself must not drop a citizen's call: the caller is then put through to an agent."""
+    try:
+        result = services.hotline_engine().run(
+            port, services.clock.now(), language=_language(request.params.get("lang"))
+        )
+    except CallerHungUp:
+        raise
+    except Exception:
+        log.exception("IVR failed on call %s; routing it to an agent", request.call_id)
+        result = FALLBACK
+    for name, value in hotline_variables(result).items():
+        port.set_variable(name, value)
+    return result
+
+
+@dataclass(frozen=True)
+class SurveyAnswers:
+    solved: int | None  # 1 yes, 2 no
+    rating: int | None  # 1..5
+
+
+def run_survey(
+    services: IvrServices,
+    port: CallPort,
+    *,
+    order_number: str | None = None,
+    language: Language | None = None,
+) -> SurveyAnswers:
+    """The satisfaction survey on an outbound callback; sets HOTLINE_SURVEY_SOLVED / _RATING and returns them."""
+    result = services.survey_engine().run(
+        port, services.clock.now(), language=language, order_number=order_number
+    )
+    for name, value in survey_variables(result).items():
+        port.set_variable(name, value)
+    solved, rating = result.answers.get("solved"), result.answers.get("rating")
+    return SurveyAnswers(int(solved) if solved else None, int(rating) if rating else None)
+
+
+def hotline_handlers(services: IvrServices) -> dict[str, SessionHandler]:
+    def ivr(port: CallPort, request: AgiRequest) -> None:
+        run_hotline_ivr(services, port, request)
+
+    def survey(port: CallPort, request: AgiRequest) -> None:
+        number = request.params.get("order") or None
+        run_survey(services, port, order_number=number, language=_language(request.params.get("lang")))
+
+    return {"ivr": ivr, "survey": survey}
