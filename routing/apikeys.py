@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -45,10 +46,29 @@ def create_api_key(
     return key
 
 
+_CACHE_SECONDS = 30.0
+_cache: dict[str, tuple[float, ApiClient | None]] = {}
+
+
 def authenticate(factory: sessionmaker[Session], key: str) -> ApiClient | None:
+    """The client a key belongs to. Answers are cached for 30 s per process, so a busy integration does not
+    cost a database round trip per request; a revoked key stops working within that time."""
+    digest = _digest(key)
+    hit = _cache.get(digest)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < _CACHE_SECONDS and hit[1] is not None:
+        return hit[1]
+    client = _lookup(factory, digest)
+    if len(_cache) > 10_000:
+        _cache.clear()
+    _cache[digest] = (now, client)
+    return client
+
+
+def _lookup(factory: sessionmaker[Session], digest: str) -> ApiClient | None:
     with factory() as session:
         row = session.scalars(
-            select(ApiClientRow).where(ApiClientRow.key_sha256 == _digest(key), ApiClientRow.active.is_(True))
+            select(ApiClientRow).where(ApiClientRow.key_sha256 == digest, ApiClientRow.active.is_(True))
         ).first()
         if row is None:
             return None
