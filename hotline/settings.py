@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     ari_user: str = "hotline"
     ari_password: str = ""  # generated per installation when empty
     ari_app: str = "hotline"
+    telephony_enabled: bool = False  # follow the switch's ARI events (make run sets it once Asterisk is up)
     fastagi_host: str = "127.0.0.1"
     fastagi_port: int = 4573
     sip_port: int = 5060

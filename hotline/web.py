@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import importlib.util
 import threading
@@ -32,6 +33,7 @@ def create_web_app(
     @asynccontextmanager
     async def lifespan(_web: FastAPI) -> AsyncIterator[None]:
         thread = None
+        telephony = _start_telephony(hot) if hot.settings.telephony_enabled else None
         if run_scheduler:
             thread = threading.Thread(
                 target=hot.scheduler.run_forever,
@@ -42,6 +44,8 @@ def create_web_app(
             thread.start()
         yield
         stop.set()
+        if telephony is not None:
+            telephony.cancel()
         if thread is not None:
             thread.join(timeout=5)
 
@@ -56,6 +60,20 @@ def create_web_app(
             continue
         importlib.import_module(name).install(web, hot)
     return web
+
+
+def _start_telephony(hot: App) -> asyncio.Task[None]:
+    """Follow Asterisk's ARI events into call records and screen pops (reconnects on its own)."""
+    from telephony.ari import AriClient, AriEndpoint
+    from telephony.records import CallRecorder
+    from telephony.secrets import load_or_create
+    from telephony.service import TelephonyService
+
+    s = hot.settings
+    secrets = load_or_create(s.data_dir, ari_password_override=s.ari_password)
+    client = AriClient(AriEndpoint(s.ari_url, s.ari_user, secrets.ari_password, s.ari_app))
+    service = TelephonyService(client, CallRecorder(hot.session_factory, hot.bus))
+    return asyncio.create_task(service.run(), name="telephony")
 
 
 def app_factory() -> FastAPI:

@@ -1,0 +1,1 @@
+"""The knowledge base: policy, procedure and service articles with versions, and their retrieval."""

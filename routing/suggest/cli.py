@@ -1,0 +1,81 @@
+"""``hotline suggest``: classify text from stdin (the measured interface), retrain the model."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from hotline.settings import load_settings
+
+app = typer.Typer(help="坐席辅助：分类与承办单位建议 / category and unit suggestions", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+@app.command()
+def classify(
+    articles: Annotated[int, typer.Option(help="knowledge-base articles per line (0: none)")] = 0,
+) -> None:
+    """One message a line on stdin → one JSON object a line: {"categories": [...], "units": [...]}."""
+    from routing.suggest.factory import engine_from_files
+
+    started = time.perf_counter()
+    engine = engine_from_files(load_settings().data_dir, with_kb=articles > 0)
+    console.print(f"model ready in {(time.perf_counter() - started) * 1000:.0f} ms")
+    for line in sys.stdin:
+        text = line.strip()
+        result = engine.suggest(text, articles=articles)
+        out = {
+            "categories": [c.to_dict() for c in result.categories],
+            "units": [u.to_dict() for u in result.units],
+            "leaves": [c.to_dict() for c in result.leaves],
+        }
+        if articles:
+            out["articles"] = [
+                {"key": a["key"], "title": a["title"], "score": a["score"]} for a in result.articles
+            ]
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+
+@app.command()
+def train(
+    no_history: Annotated[bool, typer.Option(help="ignore closed work orders and agents' feedback")] = False,
+    output: Annotated[Path | None, typer.Option(help="where to write the model")] = None,
+) -> None:
+    """Retrain from the training file + closed work orders + agents' feedback; write the model file."""
+    from routing.suggest.classifier import DEFAULT_MODEL
+    from routing.suggest.dataset import read_messages
+    from routing.suggest.model_store import model_path, save
+    from routing.suggest.model_store import train as train_model
+
+    settings = load_settings()
+    base = read_messages()
+    extra = []
+    if not no_history:
+        from hotline.bootstrap import bootstrap
+        from routing.suggest.factory import history_messages
+
+        hot = bootstrap(settings)
+        try:
+            with hot.session_factory() as session:
+                extra = history_messages(session, {m.category for m in base})
+        except Exception as exc:  # no schema yet: train from the file alone
+            console.print(
+                f"[yellow]history not read ({type(exc).__name__}); training from the file only[/yellow]"
+            )
+        finally:
+            hot.close()
+    with console.status(f"training {DEFAULT_MODEL} on {len(base)} + {len(extra)} messages"):
+        started = time.perf_counter()
+        classifier = train_model(extra, base=base)
+    path = save(classifier, output or model_path(settings.data_dir))
+    console.print(
+        f"[green]model written[/green] {path} ({path.stat().st_size / 1e6:.1f} MB, "
+        f"{time.perf_counter() - started:.0f} s)"
+    )

@@ -1,0 +1,87 @@
+"""Builds a SuggestionEngine: from the database when an App is given, else from the packaged files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.bootstrap import App
+from routing.kb import repository
+from routing.kb.index import KbIndex
+from routing.kb.model import Article
+from routing.kb.seed import read_seed
+from routing.orm import work_orders
+from routing.services import load_dispatcher
+from routing.suggest.classifier import CategoryClassifier
+from routing.suggest.dataset import Message
+from routing.suggest.leaves import LeafScorer, read_leaves
+from routing.suggest.model_store import load_or_train
+from routing.suggest.orm import SuggestionFeedback
+from routing.suggest.service import SuggestionEngine
+from routing.suggest.units import dispatcher_from_files
+
+
+def leaf_evidence(
+    articles: Iterable[Article], orders: Iterable[tuple[str, str]] = ()
+) -> dict[str, list[str]]:
+    evidence: dict[str, list[str]] = {}
+    for a in articles:
+        if a.category.count("/") == 2:
+            evidence.setdefault(a.category, []).extend([a.title, *a.keywords])
+    for path, text in orders:
+        evidence.setdefault(path, []).append(text[:200])
+    return evidence
+
+
+def closed_orders(session: Session, limit: int = 20_000) -> list[tuple[str, str]]:
+    """(category_path, title + description) of closed work orders, newest first."""
+    rows = session.execute(
+        select(work_orders.c.category_path, work_orders.c.title, work_orders.c.description)
+        .where(work_orders.c.state == "closed")
+        .order_by(work_orders.c.id.desc())
+        .limit(limit)
+    )
+    return [(path, f"{title} {desc}") for path, title, desc in rows if path]
+
+
+def history_messages(session: Session, known: set[str]) -> list[Message]:
+    """Closed orders and agents' choices as extra training messages (only for first-level names known)."""
+    out = [Message(text, path.split("/", 1)[0], "work_order") for path, text in closed_orders(session)]
+    for fb in session.scalars(select(SuggestionFeedback)):
+        out.append(Message(fb.text, fb.chosen_level1, f"feedback:{fb.outcome}"))
+    return [m for m in out if m.category in known and m.text.strip()]
+
+
+def engine_from_files(
+    data_dir: Path, classifier: CategoryClassifier | None = None, *, with_kb: bool = True
+) -> SuggestionEngine:
+    leaves = read_leaves()
+    articles = read_seed()
+    return SuggestionEngine(
+        classifier or load_or_train(data_dir),
+        LeafScorer(leaves, leaf_evidence(articles)),
+        dispatcher_from_files(leaves),
+        KbIndex(articles) if with_kb else None,
+        lambda: datetime.now(UTC),
+    )
+
+
+def engine_for_app(hot: App, classifier: CategoryClassifier | None = None) -> SuggestionEngine:
+    leaves = read_leaves()
+    with hot.session_factory() as session:
+        articles = repository.current_articles(session)
+        orders = closed_orders(session)
+        dispatcher = load_dispatcher(session)
+    if not dispatcher.categories:  # reference data not seeded yet
+        dispatcher = dispatcher_from_files(leaves)
+    return SuggestionEngine(
+        classifier or load_or_train(hot.settings.data_dir),
+        LeafScorer(leaves, leaf_evidence(articles, orders)),
+        dispatcher,
+        KbIndex(articles),
+        hot.clock.now,
+    )

@@ -1,0 +1,74 @@
+"""Leaf categories (level1/level2/level3) within the first-level categories the classifier chose.
+
+The training file has only first-level labels, so leaves cannot be learnt from it. Each leaf gets a small
+description instead: its level-2 and level-3 names, plus the titles and keywords of knowledge-base articles
+filed under it, plus (once the hotline has history) descriptions of closed work orders with that category
+path. The text is compared with every leaf description of the chosen first-level categories by character
+n-gram TF-IDF cosine; the leaf score is P(level1) × (0.3 + 0.7 × similarity share). Limits: a leaf with no
+articles and no orders is known only by its two names, so its ranking is rough; "其他" leaves score last.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from routing.reference import default_taxonomy_csv
+from routing.suggest.textnorm import normalize
+
+
+@dataclass(frozen=True)
+class Leaf:
+    path: str
+    level1: str
+    level2: str
+    level3: str
+
+
+def read_leaves(path: Path | None = None) -> list[Leaf]:
+    with (path or default_taxonomy_csv()).open(encoding="utf-8") as f:
+        return [
+            Leaf(f"{r['level1']}/{r['level2']}/{r['level3']}", r["level1"], r["level2"], r["level3"])
+            for r in csv.DictReader(f)
+        ]
+
+
+class LeafScorer:
+    def __init__(self, leaves: list[Leaf], evidence: Mapping[str, Iterable[str]] | None = None) -> None:
+        """``evidence``: extra text per leaf path (article titles and keywords, closed orders' texts)."""
+        self.leaves = leaves
+        extra: dict[str, list[str]] = defaultdict(list)
+        for path, texts in (evidence or {}).items():
+            extra[path].extend(texts)
+        docs = []
+        for leaf in leaves:
+            names = "" if leaf.level3 == "其他" else f"{leaf.level3} {leaf.level3} "
+            docs.append(normalize(f"{names}{leaf.level2} {' '.join(extra.get(leaf.path, []))}"))
+        self.vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True)
+        self.matrix = self.vectorizer.fit_transform(docs)
+        self.by_level1: dict[str, np.ndarray] = {}
+        for level1 in {leaf.level1 for leaf in leaves}:
+            self.by_level1[level1] = np.array([i for i, leaf in enumerate(leaves) if leaf.level1 == level1])
+
+    def score(
+        self, text: str, level1_scores: list[tuple[str, float]], k: int = 5
+    ) -> list[tuple[Leaf, float]]:
+        query = self.vectorizer.transform([normalize(text)])
+        sims = np.asarray((self.matrix @ query.T).todense()).ravel()
+        scored: list[tuple[Leaf, float]] = []
+        for level1, p in level1_scores:
+            rows = self.by_level1.get(level1)
+            if rows is None or rows.size == 0:
+                continue
+            local = sims[rows]
+            share = local / local.max() if local.max() > 0 else np.zeros_like(local)
+            for row, s in zip(rows, share, strict=True):
+                scored.append((self.leaves[row], float(p * (0.3 + 0.7 * s))))
+        scored.sort(key=lambda item: (-item[1], item[0].level3 == "其他"))
+        return scored[:k]

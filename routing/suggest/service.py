@@ -1,0 +1,117 @@
+"""Agent assist: from the text of a call so far (or a typed description) to categories, units and articles.
+
+``SuggestionEngine.suggest`` is pure computation over models held in memory (no database, no clock): the
+first-level classifier, the leaf scorer, routing's dispatcher and the knowledge-base index. The lead wires
+``on_final_utterance`` to the ASR final-utterance events; each call's transcript accumulates so the
+suggestion sharpens as the citizen explains.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from routing.dispatch import Dispatcher
+from routing.kb.index import KbIndex
+from routing.suggest.classifier import CategoryClassifier
+from routing.suggest.leaves import LeafScorer
+from routing.suggest.units import UnitSuggestion, category_ids, suggest_units
+
+# The classifier reads at most this much of a call's transcript (the most recent part).
+TRANSCRIPT_WINDOW = 1500
+
+
+@dataclass(frozen=True)
+class CategoryScore:
+    name: str
+    score: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """What the agent desk shows beside a call: push ``to_dict()`` as JSON (server-sent event)."""
+
+    text: str
+    categories: list[CategoryScore]
+    leaves: list[CategoryScore]
+    units: list[UnitSuggestion]
+    articles: list[dict[str, object]] = field(default_factory=list)
+    call_id: str | None = None
+    compute_ms: float = 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "call_id": self.call_id,
+            "categories": [c.to_dict() for c in self.categories],
+            "leaves": [c.to_dict() for c in self.leaves],
+            "units": [u.to_dict() for u in self.units],
+            "articles": self.articles,
+            "compute_ms": round(self.compute_ms, 3),
+        }
+
+
+class SuggestionEngine:
+    def __init__(
+        self,
+        classifier: CategoryClassifier,
+        leaves: LeafScorer,
+        dispatcher: Dispatcher,
+        kb: KbIndex | None,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.classifier = classifier
+        self.leaves = leaves
+        self.dispatcher = dispatcher
+        self._category_ids = category_ids(dispatcher)
+        self.kb = kb
+        self.now = now
+        self._transcripts: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def suggest(
+        self,
+        text: str,
+        now: datetime | None = None,
+        *,
+        call_id: str | None = None,
+        articles: int = 3,
+        with_units: bool = True,
+    ) -> Suggestions:
+        started = time.perf_counter()
+        ranked = self.classifier.ranked(text)
+        categories = [CategoryScore(name, score) for name, score in ranked]
+        leaf_scores = self.leaves.score(text, ranked[:3], k=5)
+        units = (
+            suggest_units(self.dispatcher, leaf_scores, text, ids=self._category_ids) if with_units else []
+        )
+        hits = []
+        if self.kb is not None and articles > 0:
+            hits = [
+                h.to_dict() for h in self.kb.search(text, now or self.now(), articles, category=ranked[0][0])
+            ]
+        return Suggestions(
+            text=text,
+            categories=categories,
+            leaves=[CategoryScore(leaf.path, score) for leaf, score in leaf_scores],
+            units=units,
+            articles=hits,
+            call_id=call_id,
+            compute_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def on_final_utterance(self, text: str, call_id: str) -> Suggestions:
+        """One more final utterance of a call: suggestions for the whole transcript so far."""
+        with self._lock:
+            transcript = f"{self._transcripts.get(call_id, '')} {text}".strip()[-TRANSCRIPT_WINDOW:]
+            self._transcripts[call_id] = transcript
+        return self.suggest(transcript, call_id=call_id)
+
+    def call_ended(self, call_id: str) -> None:
+        with self._lock:
+            self._transcripts.pop(call_id, None)

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# make run: set up the embedded system (SQLite and local files under ./var) and run it in one process.
+# Where this machine can run Asterisk (root; a Debian sid chroot is built and cached on first use), the
+# switch comes up too, with the IVR's FastAGI server, so a SIP softphone can dial 12345.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+export HOTLINE_DATA_DIR="${HOTLINE_DATA_DIR:-var}"
+mkdir -p "$HOTLINE_DATA_DIR"
+
+$BIN/hotline db upgrade
+$BIN/hotline seed
+if $BIN/hotline --help | grep -q " users "; then
+  $BIN/hotline users demo || true
+fi
+
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ "${ASTERISK_UP:-0}" = 1 ] && $BIN/hotline asterisk down || true
+}
+trap cleanup EXIT INT TERM
+
+ASTERISK_UP=0
+if [ "$(id -u)" -eq 0 ] && command -v debootstrap >/dev/null; then
+  export HOTLINE_IVR_SOUNDS="$HOTLINE_DATA_DIR/ivr-sounds"
+  $BIN/hotline ivr prompts --out "$HOTLINE_IVR_SOUNDS" || echo "IVR prompts could not be generated (espeak-ng, sox?)"
+  if $BIN/hotline asterisk up; then
+    ASTERISK_UP=1
+    export HOTLINE_TELEPHONY_ENABLED=true
+    $BIN/hotline ivr serve & pids+=($!)
+    cat <<TXT
+
+拨入 / Dial in: register nothing; point a SIP softphone (e.g. baresip, Linphone, MicroSIP) on this machine
+at sip:12345@127.0.0.1 (UDP 5060). Agents' SIP accounts: \`$BIN/hotline asterisk status\`.
+TXT
+  else
+    echo "Asterisk did not start; the web desk runs without telephony."
+  fi
+else
+  echo "Not root or no debootstrap: running without Asterisk (the web desk and APIs work without it)."
+fi
+
+echo
+echo "Web desk / 工作台: http://127.0.0.1:${HOTLINE_HTTP_PORT:-8000}/   API docs: http://127.0.0.1:${HOTLINE_HTTP_PORT:-8000}/docs"
+exec $BIN/hotline serve
