@@ -55,11 +55,29 @@ def create_web_app(
         lifespan=lifespan,
     )
     web.state.hot = hot
+    installed = []
     for name in components:
         if importlib.util.find_spec(name.rsplit(".", 1)[0]) is None or importlib.util.find_spec(name) is None:
             continue
         importlib.import_module(name).install(web, hot)
+        installed.append(name)
+    if {"agent_ui.app", "recordings.api"} <= set(installed):
+        _listeners_are_desk_users(hot)
     return web
+
+
+def _listeners_are_desk_users(hot: App) -> None:
+    """The recordings API asks who is listening; the answer is the web desk's logged-in user."""
+    from fastapi import Request
+
+    from agent_ui.deps import optional_user
+    from recordings.access import LISTENER_RESOLVER, Listener
+
+    def resolve(request: Request) -> Listener | None:
+        user = optional_user(request)
+        return Listener(user.username, user.role.value) if user is not None else None
+
+    hot.extras[LISTENER_RESOLVER] = resolve
 
 
 def _start_telephony(hot: App) -> asyncio.Task[None]:

@@ -10,8 +10,11 @@ mkdir -p "$HOTLINE_DATA_DIR"
 
 $BIN/hotline db upgrade
 $BIN/hotline seed
-if $BIN/hotline --help | grep -q " users "; then
-  $BIN/hotline users demo || true
+# Demo accounts, one per role, printed once. In development they share a documented demo password.
+if [ "${HOTLINE_ENVIRONMENT:-development}" = development ]; then
+  $BIN/hotline users demo --fixed
+else
+  $BIN/hotline users demo
 fi
 
 pids=()

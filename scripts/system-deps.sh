@@ -7,7 +7,7 @@ PACKAGES=(
   sip-tester baresip-core     # real SIP user agents for the call tests (sipp, baresip)
   sox espeak-ng ffmpeg        # prompts (text to speech), audio conversion, Opus/GSM compression
   libportaudio2 alsa-utils libsndfile1   # sounddevice (PortAudio) on ALSA virtual devices
-  chromium chromium-driver    # the browser tests
+  chromium chromium-driver fonts-wqy-microhei   # the browser tests (a CJK font for screenshots)
   wrk                         # HTTP load for the benchmarks
 )
 missing=()

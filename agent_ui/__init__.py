@@ -1,0 +1,1 @@
+"""The web desk: one application for agents, supervisors, QA staff and departments."""

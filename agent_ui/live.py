@@ -1,0 +1,180 @@
+"""What the desk shows live: agents' states and current calls, fed by telephony, ASR and suggestions.
+
+The other components do not import the web desk. The composition root subscribes their bus events and calls
+the small functions of :class:`DeskFeed` (``call_answered``, ``call_ended``, ``transcript``, ``suggestions``,
+``queue_stats``); the feed keeps the current picture and republishes it as the UI events below, which the
+server-sent-event streams of the pages forward to the browsers.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from hotline.bus import EventBus
+from hotline.clock import Clock
+
+AGENT_STATES = ("ready", "paused", "wrap_up", "on_call", "offline")
+PAUSE_REASONS = ("break", "meal", "training", "meeting", "other")
+
+
+@dataclass(frozen=True)
+class AgentStatusChanged:
+    agent: str
+    status: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CallAnswered:
+    """An agent answered a call: the screen pop."""
+
+    agent: str
+    call_id: str
+    caller: str
+    queue: str
+    ivr_choices: tuple[str, ...]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CallEnded:
+    agent: str
+    call_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    call_id: str
+    speaker: str  # "caller" or "agent"
+    text: str
+    final: bool
+
+
+@dataclass(frozen=True)
+class KbAnswer:
+    title: str
+    text: str
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class SuggestionsReady:
+    call_id: str
+    answers: tuple[KbAnswer, ...]
+    category_id: int | None
+    category_path: str
+    unit_code: str | None
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    queue: str
+    waiting: int
+    longest_wait_seconds: int
+    answered_today: int = 0
+    abandoned_today: int = 0
+    service_level: float | None = None  # share answered within the target, 0..1
+
+
+@dataclass
+class CurrentCall:
+    call_id: str
+    caller: str
+    queue: str
+    ivr_choices: tuple[str, ...]
+    answered_at: datetime
+    ended_at: datetime | None = None
+    transcript: list[TranscriptLine] = field(default_factory=list)
+    suggestions: SuggestionsReady | None = None
+
+
+@dataclass(frozen=True)
+class AgentState:
+    status: str = "offline"
+    reason: str = ""
+    since: datetime | None = None
+
+
+class DeskFeed:
+    def __init__(self, bus: EventBus, clock: Clock) -> None:
+        self.bus = bus
+        self.clock = clock
+        self._lock = threading.Lock()
+        self.agents: dict[str, AgentState] = {}
+        self.calls: dict[str, CurrentCall] = {}  # agent user name -> current or last call
+        self.queues: dict[str, QueueStats] = {}
+
+    # ---- fed by the agent (web) -------------------------------------------------------------------
+    def set_status(self, agent: str, status: str, reason: str = "") -> AgentStatusChanged:
+        if status not in AGENT_STATES:
+            raise ValueError(f"unknown agent status {status!r}")
+        now = self.clock.now()
+        with self._lock:
+            self.agents[agent] = AgentState(status, reason if status == "paused" else "", now)
+        event = AgentStatusChanged(agent, status, reason, now)
+        self.bus.publish(event)
+        return event
+
+    def status(self, agent: str) -> AgentState:
+        return self.agents.get(agent, AgentState())
+
+    # ---- fed by telephony -------------------------------------------------------------------------
+    def call_answered(
+        self, agent: str, call_id: str, caller: str, queue: str = "", ivr_choices: tuple[str, ...] = ()
+    ) -> CallAnswered:
+        now = self.clock.now()
+        with self._lock:
+            self.calls[agent] = CurrentCall(call_id, caller, queue, tuple(ivr_choices), now)
+            self.agents[agent] = AgentState("on_call", "", now)
+        event = CallAnswered(agent, call_id, caller, queue, tuple(ivr_choices), now)
+        self.bus.publish(event)
+        return event
+
+    def call_ended(self, agent: str, call_id: str) -> None:
+        now = self.clock.now()
+        with self._lock:
+            call = self.calls.get(agent)
+            if call is not None and call.call_id == call_id:
+                call.ended_at = now
+            self.agents[agent] = AgentState("wrap_up", "", now)
+        self.bus.publish(CallEnded(agent, call_id, now))
+
+    def queue_stats(self, stats: QueueStats) -> None:
+        with self._lock:
+            self.queues[stats.queue] = stats
+        self.bus.publish(stats)
+
+    # ---- fed by ASR and the suggestion service ----------------------------------------------------
+    def transcript(self, line: TranscriptLine) -> None:
+        with self._lock:
+            for call in self.calls.values():
+                if call.call_id == line.call_id:
+                    if (
+                        call.transcript
+                        and not call.transcript[-1].final
+                        and call.transcript[-1].speaker == line.speaker
+                    ):
+                        call.transcript[-1] = line  # a partial result grows until it is final
+                    else:
+                        call.transcript.append(line)
+        self.bus.publish(line)
+
+    def suggestions(self, ready: SuggestionsReady) -> None:
+        with self._lock:
+            for agent, call in self.calls.items():
+                if call.call_id == ready.call_id:
+                    self.calls[agent] = replace(call, suggestions=ready)
+        self.bus.publish(ready)
+
+    def current_call(self, agent: str) -> CurrentCall | None:
+        return self.calls.get(agent)
+
+    def agent_for_call(self, call_id: str) -> str | None:
+        for agent, call in self.calls.items():
+            if call.call_id == call_id:
+                return agent
+        return None

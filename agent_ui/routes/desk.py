@@ -1,0 +1,304 @@
+"""The agent desk: status, queues, the screen pop, the work-order form with live routing suggestion."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from pydantic import ValidationError
+
+from agent_ui.deps import AgentUser, CsrfChecked, Hot, Lang
+from agent_ui.forms import domain_message, validation_errors
+from agent_ui.live import (
+    AGENT_STATES,
+    PAUSE_REASONS,
+    AgentStatusChanged,
+    CallAnswered,
+    CallEnded,
+    DeskFeed,
+    QueueStats,
+    SuggestionsReady,
+    TranscriptLine,
+)
+from agent_ui.ports import kb_search
+from agent_ui.queries import categories, orders_by_phone, units
+from agent_ui.rendering import render
+from hotline.bootstrap import App
+from routing.commands import DISTRICTS, IntakeCommand, normalize_phone
+from routing.domain.enums import CaseType, Channel
+from routing.domain.errors import DomainError
+from routing.domain.model import Actor
+
+router = APIRouter()
+
+INTAKE_FIELDS = (
+    "citizen_phone",
+    "citizen_name",
+    "category_id",
+    "district",
+    "location_text",
+    "description",
+    "case_type",
+    "call_id",
+    "answer",
+)
+
+
+def _feed(request: Request) -> DeskFeed:
+    feed: DeskFeed = request.app.state.ui_feed
+    return feed
+
+
+def actor_of(user: Any) -> Actor:
+    return Actor(user.username, user.role.value, user.unit_code)
+
+
+def _desk_context(
+    request: Request,
+    hot: App,
+    user: Any,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    feed = _feed(request)
+    call = feed.current_call(user.username)
+    values = dict(values or {})
+    if call is not None and call.ended_at is None:
+        values.setdefault("citizen_phone", call.caller)
+        values.setdefault("call_id", call.call_id)
+        if call.suggestions and call.suggestions.category_id:
+            values.setdefault("category_id", str(call.suggestions.category_id))
+    with hot.session_factory() as session:
+        cats = categories(session)
+        history = orders_by_phone(session, call.caller) if call else []
+    return {
+        "status": feed.status(user.username),
+        "agent_states": AGENT_STATES,
+        "pause_reasons": PAUSE_REASONS,
+        "queues": sorted(feed.queues.values(), key=lambda q: q.queue),
+        "call": call,
+        "history": history,
+        "categories_json": json.dumps(
+            [[c.id, c.level1, c.level2, c.level3] for c in cats], ensure_ascii=False
+        ),
+        "districts": DISTRICTS,
+        "case_types": [c.value for c in CaseType],
+        "values": values,
+        "errors": errors or {},
+        "kb_connected": kb_search(hot) is not None,
+    }
+
+
+@router.get("/desk")
+def desk_page(
+    request: Request, user: AgentUser, hot: Hot, lang: Lang, filed: str = "", dispatched: int = 0
+) -> Response:
+    ctx = _desk_context(request, hot, user)
+    if re.fullmatch(r"[A-Z]{2}\d{6,20}", filed):
+        if lang == "en":
+            ctx["flash"] = f"Order {filed} filed" + (
+                " and dispatched" if dispatched else ", answered on the spot"
+            )
+        else:
+            ctx["flash"] = f"工单 {filed} 已受理" + ("并已派单" if dispatched else "，已当场答复办结")
+    return render(request, "desk.html", ctx)
+
+
+@router.get("/desk/pop")
+def screen_pop(request: Request, user: AgentUser, hot: Hot) -> Response:
+    return render(request, "_screen_pop.html", _desk_context(request, hot, user))
+
+
+@router.post("/desk/status", dependencies=[CsrfChecked])
+def set_status(
+    request: Request,
+    user: AgentUser,
+    lang: Lang,
+    hot: Hot,
+    status: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    errors: dict[str, str] = {}
+    if status not in ("ready", "paused", "wrap_up"):
+        errors["status"] = "Choose ready, paused or wrap-up" if lang == "en" else "请选择就绪、小休或话后处理"
+    elif status == "paused" and reason not in PAUSE_REASONS:
+        errors["reason"] = "Choose a pause reason" if lang == "en" else "请选择小休原因"
+    if errors:
+        return render(request, "desk.html", _desk_context(request, hot, user, errors=errors), status_code=422)
+    _feed(request).set_status(user.username, status, reason)
+    return RedirectResponse("/desk", status_code=303)
+
+
+@router.post("/desk/suggest", dependencies=[CsrfChecked])
+def suggest(
+    request: Request,
+    user: AgentUser,
+    hot: Hot,
+    category_id: Annotated[str, Form()] = "",
+    district: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+    location_text: Annotated[str, Form()] = "",
+) -> Response:
+    """The routing the dispatch rules would choose, shown while the agent types (nothing is written)."""
+    routing = None
+    error = ""
+    cat = int(category_id) if category_id.isdigit() else None
+    if cat is not None or description.strip():
+        try:
+            routing = hot.work_orders.suggest_routing(
+                cat, district if district in DISTRICTS else None, description, location_text
+            )
+        except (DomainError, KeyError, StopIteration) as exc:
+            error = str(exc)
+    names = {}
+    if routing is not None:
+        with hot.session_factory() as session:
+            names = dict(units(session))
+    return render(
+        request, "_routing_suggestion.html", {"routing": routing, "unit_names": names, "error": error}
+    )
+
+
+@router.post("/desk/orders", dependencies=[CsrfChecked])
+def file_order(
+    request: Request,
+    user: AgentUser,
+    hot: Hot,
+    lang: Lang,
+    citizen_phone: Annotated[str, Form()] = "",
+    citizen_name: Annotated[str, Form()] = "",
+    category_id: Annotated[str, Form()] = "",
+    district: Annotated[str, Form()] = "",
+    location_text: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+    case_type: Annotated[str, Form()] = "",
+    call_id: Annotated[str, Form()] = "",
+    answer: Annotated[str, Form()] = "",
+    action: Annotated[str, Form()] = "dispatch",
+) -> Response:
+    values = {
+        "citizen_phone": citizen_phone,
+        "citizen_name": citizen_name,
+        "category_id": category_id,
+        "district": district,
+        "location_text": location_text,
+        "description": description,
+        "case_type": case_type,
+        "call_id": call_id,
+        "answer": answer,
+    }
+    errors: dict[str, str] = {}
+    on_the_spot = action == "answer"
+    if on_the_spot and not answer.strip():
+        errors["answer"] = "Enter the answer given to the caller" if lang == "en" else "请填写当场答复的内容"
+    if not on_the_spot and not category_id:
+        errors["category_id"] = "Choose a category to dispatch" if lang == "en" else "派单须选择分类"
+    if category_id and not category_id.isdigit():
+        errors["category_id"] = "Choose a category from the list" if lang == "en" else "请从列表中选择分类"
+    cmd = None
+    try:
+        cmd = IntakeCommand(
+            channel=Channel.PHONE,
+            case_type=CaseType(case_type) if case_type in {c.value for c in CaseType} else None,
+            category_id=int(category_id) if category_id.isdigit() else None,
+            description=description,
+            citizen_phone=citizen_phone,
+            citizen_name=citizen_name,
+            location_text=location_text,
+            district=district or None,
+            dispatch=not on_the_spot,
+            answer_on_the_spot=answer if on_the_spot else None,
+            call_id=call_id or None,
+        )
+    except ValidationError as exc:
+        errors = {**validation_errors(exc, lang), **errors}
+    if cmd is None or errors:
+        return render(
+            request, "desk.html", _desk_context(request, hot, user, values, errors), status_code=422
+        )
+    try:
+        order = hot.work_orders.intake(cmd, actor_of(user))
+    except DomainError as exc:
+        field = "category_id" if "category" in exc.details else "form"
+        errors[field] = domain_message(exc, lang)
+        return render(
+            request, "desk.html", _desk_context(request, hot, user, values, errors), status_code=422
+        )
+    return RedirectResponse(f"/desk?filed={order.number}&dispatched={int(not on_the_spot)}", status_code=303)
+
+
+@router.get("/desk/history")
+def caller_history(request: Request, user: AgentUser, hot: Hot, lang: Lang, phone: str = "") -> Response:
+    error = ""
+    rows = []
+    try:
+        normalized = normalize_phone(phone) if phone else ""
+    except ValueError:
+        normalized = ""
+        error = "Not a valid phone number" if lang == "en" else "号码无效"
+    if normalized:
+        with hot.session_factory() as session:
+            rows = orders_by_phone(session, normalized)
+    return render(request, "_history.html", {"history": rows, "history_error": error, "phone": phone})
+
+
+@router.get("/desk/kb")
+def kb(request: Request, user: AgentUser, hot: Hot, q: str = "") -> Response:
+    port = kb_search(hot)
+    answers = port.search(q.strip(), 5) if port and q.strip() else []
+    return render(request, "_kb.html", {"answers": answers, "kb_connected": port is not None, "q": q})
+
+
+def _concerns(event: object, agent: str, feed: DeskFeed) -> bool:
+    if isinstance(event, CallAnswered | CallEnded | AgentStatusChanged):
+        return event.agent == agent
+    if isinstance(event, TranscriptLine | SuggestionsReady):
+        return feed.agent_for_call(event.call_id) == agent
+    return isinstance(event, QueueStats)
+
+
+@router.get("/desk/stream")
+async def desk_stream(request: Request, user: AgentUser, hot: Hot) -> StreamingResponse:
+    """Server-sent events: ``refresh`` whenever this agent's call, transcript or suggestions change."""
+    feed = _feed(request)
+    agent = user.username
+    return sse_response(request, hot, lambda e: "refresh" if _concerns(e, agent, feed) else None)
+
+
+def sse_response(request: Request, hot: App, classify: Any) -> StreamingResponse:
+    lifetime: float = request.app.state.ui_sse_lifetime
+
+    async def stream() -> AsyncIterator[str]:
+        queue = hot.bus.listen()
+        try:
+            yield "retry: 2000\n: connected\n\n"
+            loop = asyncio.get_running_loop()
+            end = loop.time() + lifetime
+            while loop.time() < end:
+                try:
+                    event = await asyncio.wait_for(
+                        queue.get(), timeout=min(15.0, max(end - loop.time(), 0.01))
+                    )
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield ": keep-alive\n\n"
+                    continue
+                result = classify(event)
+                if result is None:
+                    continue
+                name, data = result if isinstance(result, tuple) else (result, "{}")
+                yield f"event: {name}\ndata: {data}\n\n"
+        finally:
+            hot.bus.unlisten(queue)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

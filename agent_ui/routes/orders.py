@@ -1,0 +1,66 @@
+"""One order with its full audit history. Department accounts see only orders their unit held, with the
+citizen's number masked unless they reveal it (audited); other roles see it in full, each view audited."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+
+from agent_ui.deps import CsrfChecked, CurrentUser, Hot, Users, WebUser
+from agent_ui.queries import unit_handled, unit_name
+from agent_ui.rendering import render
+from agent_ui.roles import FULL_PHONE_ROLES
+from hotline.bootstrap import App
+from routing.domain.errors import NotFound
+from routing.domain.model import WorkOrder
+
+router = APIRouter()
+
+
+def _load(hot: App, user: WebUser, number: str) -> WorkOrder:
+    if user.is_unit_role:
+        with hot.session_factory() as session:
+            if not user.unit_code or not unit_handled(session, user.unit_code, number):
+                raise HTTPException(404)
+    try:
+        return hot.work_orders.get(number)
+    except NotFound as exc:
+        raise HTTPException(404) from exc
+
+
+def _page(request: Request, hot: App, users: Users, user: WebUser, number: str, reveal: bool) -> Response:
+    order = _load(hot, user, number)
+    show_phone = reveal or user.role in FULL_PHONE_ROLES
+    if show_phone:
+        client = request.client.host if request.client else ""
+        users.audit(
+            user.username,
+            user.role.value,
+            "view_phone",
+            number,
+            "revealed" if reveal else "order page",
+            client,
+        )
+    with hot.session_factory() as session:
+        lead = unit_name(session, order.lead_unit)
+    return render(
+        request,
+        "order.html",
+        {
+            "order": order,
+            "show_phone": show_phone,
+            "lead_name": lead,
+            "can_reveal": user.is_unit_role and not reveal,
+        },
+    )
+
+
+@router.get("/orders/{number}")
+def order_page(request: Request, number: str, user: CurrentUser, hot: Hot, users: Users) -> Response:
+    return _page(request, hot, users, user, number, reveal=False)
+
+
+@router.post("/orders/{number}/reveal-phone", dependencies=[CsrfChecked])
+def reveal_phone(request: Request, number: str, user: CurrentUser, hot: Hot, users: Users) -> Response:
+    """A department that must call the citizen back reveals the number; the view is audited."""
+    return _page(request, hot, users, user, number, reveal=True)

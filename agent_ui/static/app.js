@@ -1,0 +1,93 @@
+// The web desk's own script: response countdowns, live streams (server-sent events), the category picker.
+(function () {
+  "use strict";
+
+  function pad(n) { return n < 10 ? "0" + n : "" + n; }
+
+  // Countdowns: <span class="countdown" data-due="ISO" data-now="ISO server time">.
+  function tickCountdowns() {
+    document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
+      var skew = el._skew;
+      if (skew === undefined) {
+        skew = el.dataset.now ? Date.parse(el.dataset.now) - Date.now() : 0;
+        el._skew = skew;
+      }
+      var left = Math.round((Date.parse(el.dataset.due) - (Date.now() + skew)) / 1000);
+      var sign = left < 0 ? "-" : "";
+      var s = Math.abs(left);
+      var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+      el.textContent = sign + (h >= 48 ? Math.floor(h / 24) + "d " + (h % 24) + "h" : h + ":" + pad(m) + ":" + pad(sec));
+      el.classList.toggle("overdue", left < 0);
+      el.classList.toggle("soon", left >= 0 && left < 600);
+    });
+  }
+  setInterval(tickCountdowns, 1000);
+  document.addEventListener("DOMContentLoaded", tickCountdowns);
+  document.addEventListener("htmx:afterSwap", tickCountdowns);
+
+  // Live streams: <div data-stream="/url" data-refresh="#target" data-refresh-url="/fragment">.
+  function connect(el) {
+    var source = new EventSource(el.dataset.stream);
+    var target = el.dataset.refresh;
+    var url = el.dataset.refreshUrl;
+    var refresh = function () {
+      if (window.htmx && target && url) { window.htmx.ajax("GET", url, { target: target, swap: "innerHTML" }); }
+    };
+    source.addEventListener("refresh", refresh);
+    source.addEventListener("alarm", function (e) {
+      var list = document.querySelector(el.dataset.alarms || "#alarm-feed");
+      if (list) {
+        var data = JSON.parse(e.data);
+        var li = document.createElement("li");
+        li.className = "fresh";
+        li.textContent = data.time + "  " + data.message;
+        list.insertBefore(li, list.firstChild);
+        var none = document.getElementById("no-alarms");
+        if (none) { none.remove(); }
+      }
+      refresh();
+    });
+    source.addEventListener("open", function () { document.body.dataset.live = "1"; });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-stream]").forEach(connect);
+  });
+
+  // Three-level category picker over the JSON in <script id="categories-data">.
+  function picker() {
+    var data = document.getElementById("categories-data");
+    if (!data) { return; }
+    var cats = JSON.parse(data.textContent);
+    var l1 = document.getElementById("cat-l1"), l2 = document.getElementById("cat-l2"), l3 = document.getElementById("category_id");
+    function fill(select, values, placeholder) {
+      select.innerHTML = "";
+      var first = document.createElement("option");
+      first.value = ""; first.textContent = placeholder;
+      select.appendChild(first);
+      values.forEach(function (v) {
+        var o = document.createElement("option");
+        o.value = v[0]; o.textContent = v[1];
+        select.appendChild(o);
+      });
+    }
+    function uniq(arr) { return arr.filter(function (v, i) { return arr.indexOf(v) === i; }); }
+    var chosen = l3.dataset.selected;
+    fill(l1, uniq(cats.map(function (c) { return c[1]; })).map(function (v) { return [v, v]; }), l1.dataset.placeholder);
+    function onL1() {
+      fill(l2, uniq(cats.filter(function (c) { return c[1] === l1.value; }).map(function (c) { return c[2]; }))
+        .map(function (v) { return [v, v]; }), l2.dataset.placeholder);
+      fill(l3, [], l3.dataset.placeholder);
+    }
+    function onL2() {
+      fill(l3, cats.filter(function (c) { return c[1] === l1.value && c[2] === l2.value; })
+        .map(function (c) { return [String(c[0]), c[3]]; }), l3.dataset.placeholder);
+    }
+    l1.addEventListener("change", onL1);
+    l2.addEventListener("change", onL2);
+    if (chosen) {
+      var c = cats.filter(function (x) { return String(x[0]) === chosen; })[0];
+      if (c) { l1.value = c[1]; onL1(); l2.value = c[2]; onL2(); l3.value = chosen; }
+    }
+  }
+  document.addEventListener("DOMContentLoaded", picker);
+})();
