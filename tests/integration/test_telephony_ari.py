@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from telephony.ari import AriClient, AriEndpoint, CallControl
+from telephony.ari import AriClient, AriEndpoint, AriError, CallControl
 from telephony.ari_fake import FakeCallControl
 from telephony.switch import Switch
 from telephony.testing import running_switch, why_no_asterisk
@@ -61,6 +61,20 @@ async def gone(control: CallControl, channel_id: str) -> bool:
     return False
 
 
+async def set_when_in_stasis(control: CallControl, channel_id: str, name: str, value: str) -> None:
+    """An originated channel enters the Stasis application only once the Local channel answers; until
+    then Asterisk refuses channel operations with 409 "Channel not in Stasis application"."""
+    for _ in range(50):
+        try:
+            await control.set_variable(channel_id, name, value)
+            return
+        except AriError as exc:
+            if exc.status != 409:
+                raise
+            await asyncio.sleep(0.1)
+    await control.set_variable(channel_id, name, value)
+
+
 async def test_originate_variables_bridge_hangup(control: CallControl) -> None:
     channel: dict[str, Any] = await control.originate(
         "Local/park@hotline-util", caller_id="12345", variables={"HOTLINE_CALL_ID": "contract-1"}
@@ -68,7 +82,7 @@ async def test_originate_variables_bridge_hangup(control: CallControl) -> None:
     channel_id = channel["id"]
     assert channel_id in {c["id"] for c in await control.channels()}
     assert await control.get_variable(channel_id, "HOTLINE_CALL_ID") == "contract-1"
-    await control.set_variable(channel_id, "HOTLINE_QUEUE", "urgent")
+    await set_when_in_stasis(control, channel_id, "HOTLINE_QUEUE", "urgent")
     assert await control.get_variable(channel_id, "HOTLINE_QUEUE") == "urgent"
     bridge = await control.create_bridge("mixing", "contract")
     try:
