@@ -133,7 +133,7 @@ async def run(args: argparse.Namespace) -> None:
                 beam_size=args.beam, workers=args.whisper_workers, cpu_threads=args.whisper_threads
             ),
         )
-        second_decode = DecodePool(4 * args.whisper_workers, name="asr-whisper")  # see build_service
+        second_decode = DecodePool(args.whisper_workers, name="asr-whisper")
     rss_model = rss_mb()
     timings: list[Timing] = []
     bus = EventBus()

@@ -22,7 +22,7 @@ from asr.models import packaged_ko_model
 CLIP = Path(__file__).resolve().parents[3] / "shared" / "audio" / "zh_aishell_BAC009S0724W0121.wav"
 SYSTEM_ALSA_CONF = Path("/usr/share/alsa/alsa.conf")
 
-pytestmark = [pytest.mark.sound, pytest.mark.vosk]
+pytestmark = pytest.mark.sound
 
 
 def test_listen_transcribes_a_portaudio_capture_stream(tmp_path: Path) -> None:
