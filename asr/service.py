@@ -95,9 +95,8 @@ def build_service(hot: App) -> TranscriptionService:
     """The live transcription service from settings (the composition root calls this once per process).
 
     HOTLINE_VOSK_MODEL_PATH (or the model selected with ``hotline asr models``) is loaded once and shared;
-    with HOTLINE_ASR_SECOND_PASS=true every final is re-decoded by Whisper base. The second pass's thread
-    pool is larger than CTranslate2's workers on purpose: utterances then wait inside CTranslate2, where
-    WhisperSecondPass counts them and decodes greedily while they queue.
+    with HOTLINE_ASR_SECOND_PASS=true every final is re-decoded by Whisper base, on its own threads (one
+    per CTranslate2 worker) so that it never holds up Vosk's live partials.
     """
     from asr.models import resolve_model_path
     from asr.transcripts import SqlSegmentStore
@@ -113,7 +112,7 @@ def build_service(hot: App) -> TranscriptionService:
         whisper_dir = settings.whisper_model_path or prepare_model(default_cache_dir(settings.data_dir))
         whisper = WhisperSecondPass(whisper_dir)
         second = whisper
-        second_decode = DecodePool(4 * whisper.options.workers, name="asr-whisper")
+        second_decode = DecodePool(whisper.options.workers, name="asr-whisper")
     service = TranscriptionService(
         recognizer_factory=pool.factory(model_path),
         decode=DecodePool(),
