@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.bus import EventBus
@@ -92,6 +93,6 @@ def _policy(factory: sessionmaker[Session], path: Path) -> SlaPolicy:
     try:
         with factory() as session:
             urgent = [(u.code, u.response_minutes) for u in session.scalars(select(UrgentClass))]
-    except Exception:  # before the first migration there is no table yet
+    except DBAPIError:  # before the first migration there is no table yet
         log.debug("urgent classes not loaded yet")
     return load_sla_policy(path, urgent)

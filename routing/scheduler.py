@@ -15,8 +15,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from routing.domain.model import Deadline, WorkOrder
 from routing.orm import Unit, order_deadlines, work_orders
@@ -90,10 +89,6 @@ class SlaScheduler:
             order.events.clear()
         return RoundResult(len(due), len(touched))
 
-    def next_due(self) -> datetime | None:
-        with self.ctx.session_factory() as session:
-            return _next_due(session)
-
     def run_forever(self, stop: threading.Event, poll_seconds: float = 0.25) -> None:
         """Poll until ``stop`` is set. A poll is one indexed query on the pending-deadline partial index."""
         log.info("SLA scheduler started")
@@ -104,15 +99,6 @@ class SlaScheduler:
                 log.exception("SLA scheduler round failed; retrying")
             stop.wait(poll_seconds)
         log.info("SLA scheduler stopped")
-
-
-def _next_due(session: Session) -> datetime | None:
-    value = session.scalar(
-        select(func.min(order_deadlines.c.due_at)).where(
-            order_deadlines.c.fired_at.is_(None), order_deadlines.c.cancelled_at.is_(None)
-        )
-    )
-    return value if value is None or isinstance(value, datetime) else None
 
 
 def _escalation_target(units: dict[str, Unit], deadline: Deadline) -> str:

@@ -19,7 +19,7 @@ from hotline.clock import Clock
 from routing.commands import CallbackCommand, IntakeCommand
 from routing.dispatch import CategoryInfo, Dispatcher, KeywordRule, Routing, UnitInfo, UrgentInfo
 from routing.domain.enums import CaseType, RequestKind, Urgency
-from routing.domain.errors import Conflict, InvalidInput, NotFound
+from routing.domain.errors import Conflict, InvalidInput
 from routing.domain.model import Actor, Target, WorkOrder
 from routing.domain.sla import SlaPolicy, WorkCalendar
 from routing.orm import Category, DispatchRule, Unit, UrgentClass
@@ -336,5 +336,3 @@ def _is_retryable(exc: DBAPIError) -> bool:
     code = getattr(exc.orig, "sqlstate", None)
     return code in {"40001", "40P01", "55P03"} or "database is locked" in str(exc.orig)
 
-
-__all__ = ["NotFound", "RoutingContext", "WorkOrderService"]
