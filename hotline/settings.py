@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     sip_port: int = 5060
 
     # Speech recognition
+    asr_enabled: bool = True  # transcribe answered calls live (when telephony is enabled and a model exists)
     vosk_model_path: Path | None = None
     whisper_model_path: Path | None = None
     asr_second_pass: bool = False

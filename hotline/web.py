@@ -34,6 +34,8 @@ def create_web_app(
     async def lifespan(_web: FastAPI) -> AsyncIterator[None]:
         thread = None
         telephony = _start_telephony(hot) if hot.settings.telephony_enabled else None
+        if telephony is not None:
+            _start_live_calls(hot)
         if run_scheduler:
             thread = threading.Thread(
                 target=hot.scheduler.run_forever,
@@ -92,6 +94,19 @@ def _start_telephony(hot: App) -> asyncio.Task[None]:
     client = AriClient(AriEndpoint(s.ari_url, s.ari_user, secrets.ari_password, s.ari_app))
     service = TelephonyService(client, CallRecorder(hot.session_factory, hot.bus))
     return asyncio.create_task(service.run(), name="telephony")
+
+
+def _start_live_calls(hot: App) -> None:
+    """Screen pops, live transcripts and suggestions of answered calls reach the agent's desk."""
+    from hotline.live_calls import start_live_calls
+
+    if importlib.util.find_spec("agent_ui") is None:
+        return
+    start_live_calls(hot, asyncio.get_running_loop())
+    holder = hot.extras.get("suggestions")
+    get = getattr(holder, "get", None)
+    if callable(get):  # load the classifier now, not on the first caller's first sentence
+        threading.Thread(target=get, name="suggestions-preload", daemon=True).start()
 
 
 def app_factory() -> FastAPI:
