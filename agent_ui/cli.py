@@ -9,8 +9,15 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from agent_ui.roles import Role
-from agent_ui.users import DEV_DEMO_PASSWORD, AccountError, NewAccount, UserService, create_demo_accounts
+from agent_ui.roles import HOME_PAGE, Role
+from agent_ui.users import (
+    DEMO_ACCOUNTS,
+    DEV_DEMO_PASSWORD,
+    AccountError,
+    NewAccount,
+    UserService,
+    create_demo_accounts,
+)
 from hotline.bootstrap import App, bootstrap
 from routing.orm import Unit
 
@@ -96,6 +103,27 @@ def demo(
         _show(made)
     else:
         console.print("demo accounts exist already (use `hotline users reset-password NAME`)")
+    _how_to_log_in(hot, code, fixed and not made)
+
+
+def _how_to_log_in(hot: App, unit_code: str, fixed_existing: bool) -> None:
+    """Where to log in, and what each demo account does there."""
+    base = f"http://{hot.settings.http_host}:{hot.settings.http_port}"
+    jobs = {
+        Role.AGENT: "接听、受理派单、知识库 / calls, orders, knowledge base",
+        Role.SUPERVISOR: "大屏、监听、裁定、录音 / wallboard, monitoring, rulings, recordings",
+        Role.QA: "质检、回访 / call reviews, callbacks",
+        Role.DEPT_HANDLER: f"{unit_code} 待办 / the unit's inbox",
+        Role.DEPT_HEAD: f"{unit_code} 待办与考核 / inbox and scores",
+        Role.ADMIN: "账号、审计 / accounts, access audit",
+    }
+    console.print(f"登录 / log in: [bold]{base}/login[/bold]")
+    for username, _name, role in DEMO_ACCOUNTS:
+        console.print(
+            f"  {username:<8} {role.value:<13} {base}{HOME_PAGE[role]:<22}  {jobs[role]}", soft_wrap=True
+        )
+    if fixed_existing:
+        console.print(f"password (development): {DEV_DEMO_PASSWORD}")
 
 
 def default_demo_unit(hot: App) -> str | None:

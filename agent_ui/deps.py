@@ -138,6 +138,10 @@ QaUser = Annotated[WebUser, Depends(require(Role.QA, Role.SUPERVISOR, Role.ADMIN
 DeptUser = Annotated[WebUser, Depends(require(Role.DEPT_HANDLER, Role.DEPT_HEAD))]
 DeptHeadUser = Annotated[WebUser, Depends(require(Role.DEPT_HEAD))]
 AdminUser = Annotated[WebUser, Depends(require(Role.ADMIN))]
+CallbackUser = Annotated[
+    WebUser, Depends(require(Role.AGENT, Role.QA, Role.SUPERVISOR, Role.ADMIN))
+]  # satisfaction callbacks are made by QA staff and by agents between calls
+ScorecardEditor = Annotated[WebUser, Depends(require(Role.QA, Role.ADMIN))]
 RecordingsUser = Annotated[WebUser, Depends(require(Role.SUPERVISOR, Role.QA, Role.ADMIN))]
 
 AsyncDep = Callable[..., Coroutine[Any, Any, None]]

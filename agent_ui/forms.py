@@ -22,6 +22,11 @@ MESSAGES = {
     "greater_than_equal": ("数值过小", "Too small"),
     "enum": ("请选择列表中的一项", "Choose one of the list"),
     "bool_parsing": ("请选择是或否", "Choose yes or no"),
+    "float_parsing": ("请填写数字", "Enter a number"),
+    "string_pattern_mismatch": (
+        "须以小写字母开头，只含小写字母、数字和下划线",
+        "Start with a lower-case letter; lower-case letters, digits and '_' only",
+    ),
 }
 
 CUSTOM = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from hotline.bus import EventBus
 from hotline.clock import Clock
@@ -56,9 +57,24 @@ class TranscriptLine:
 
 @dataclass(frozen=True)
 class KbAnswer:
+    """One knowledge-base answer. ``matched`` are the words of the query found in it: the page marks them."""
+
     title: str
     text: str
     score: float = 0.0
+    matched: tuple[str, ...] = ()
+    category: str = ""
+    unit_name: str = ""
+    article_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ScoredChoice:
+    """A suggested category (key = taxonomy path) or unit (key = unit code) with the model's score."""
+
+    key: str
+    label: str
+    score: float
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,10 @@ class SuggestionsReady:
     category_id: int | None
     category_path: str
     unit_code: str | None
+    categories: tuple[ScoredChoice, ...] = ()  # best first; categories[0] is category_path
+    units: tuple[ScoredChoice, ...] = ()
+    text: str = ""  # the transcript the suggestion was computed from (kept with the agent's choice)
+    raw: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)  # the engine's own JSON
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from agent_ui.deps import CSRF_FIELD, get_hot, get_lang, optional_user
 from agent_ui.i18n import LANG_COOKIE, normalize_lang, outcome_label, pair, state_label, translator
@@ -24,12 +27,30 @@ NAV = (
     ("/dept/inbox", "nav.inbox", {Role.DEPT_HANDLER, Role.DEPT_HEAD}),
     ("/supervisor/wallboard", "nav.wallboard", {Role.SUPERVISOR, Role.ADMIN}),
     ("/supervisor/rulings", "nav.rulings", {Role.SUPERVISOR, Role.ADMIN}),
-    ("/qa/callbacks", "nav.callbacks", {Role.QA, Role.SUPERVISOR, Role.ADMIN}),
+    ("/qa/callbacks", "nav.callbacks", {Role.AGENT, Role.QA, Role.SUPERVISOR, Role.ADMIN}),
+    ("/qa/reviews", "nav.reviews", {Role.QA, Role.SUPERVISOR, Role.ADMIN}),
     ("/qa/scorecards", "nav.scorecards", {Role.QA, Role.SUPERVISOR, Role.ADMIN}),
     ("/recordings", "nav.recordings", {Role.SUPERVISOR, Role.QA, Role.ADMIN}),
+    ("/supervisor/monitor", "nav.monitor", {Role.SUPERVISOR, Role.ADMIN}),
     ("/admin/users", "nav.users", {Role.ADMIN}),
     ("/admin/audit", "nav.audit", {Role.ADMIN}),
 )
+
+
+def marked(text: str, words: Iterable[str]) -> Markup:
+    """The text, HTML-escaped, with each of the words wrapped in <mark> (longest first, case-insensitive)."""
+    ordered = sorted({w for w in words if w and w.strip()}, key=len, reverse=True)
+    if not ordered:
+        return escape(text)
+    pattern = re.compile("|".join(re.escape(w) for w in ordered), re.IGNORECASE)
+    out: list[Markup] = []
+    last = 0
+    for m in pattern.finditer(text):
+        out.append(escape(text[last : m.start()]))
+        out.append(Markup("<mark>{}</mark>").format(m.group(0)))
+        last = m.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
 
 
 def render(
@@ -74,6 +95,8 @@ def render(
         "now": now,
         "now_iso": now.isoformat(),
         "mask": mask_phone,
+        "mmss": lambda ms: f"{int(ms) // 60000:02d}:{int(ms) // 1000 % 60:02d}",
+        "marked": marked,
         "site_name": hot.settings.site_name,
         "path": request.url.path,
         "errors": {},

@@ -1,7 +1,9 @@
 """Recordings benchmarks: HTTP range requests on a local file (latency p50/p99, throughput) through the
-real API stack (FastAPI TestClient, in process), and ingest + compress time per call-minute.
+real API stack (FastAPI TestClient, in process), ingest + compress time per call-minute, and the call-end
+ingest path (recordings/wiring.py: telephony's call record read, spool wait, store, row, spool cleanup)
+for a batch of calls.
 
-Run: .venv/bin/python bench/recordings_range.py [--minutes 5] [--requests 500]
+Run: .venv/bin/python bench/recordings_range.py [--minutes 5] [--requests 500] [--calls 20]
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ from hotline.migrate import upgrade
 from hotline.settings import Settings
 from recordings import api
 from recordings.access import LISTENER_RESOLVER, Listener
+from recordings.calls import SqlCallLookup
 from recordings.compress import compress_recording
 from recordings.context import recordings_context
 from recordings.ingest import ingest
 from recordings.storage import LocalStore
 from recordings.testing import write_mixmonitor_files
+from recordings.transcripts import SqlTranscriptSource
+from recordings.wiring import CallEndIngestor, IngestRules
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -40,6 +45,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=5.0, help="length of the test call")
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--chunk", type=int, default=64 * 1024, help="bytes per range request")
+    parser.add_argument("--calls", type=int, default=20, help="calls through the call-end ingest path")
+    parser.add_argument("--call-seconds", type=float, default=120.0, help="length of each of those calls")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
@@ -81,6 +88,23 @@ def main() -> None:
             latencies.append((time.perf_counter() - t0) * 1000)
             assert response.status_code == 206
         elapsed = time.perf_counter() - started
+
+        spool = tmp / "spool"
+        ingestor = CallEndIngestor(
+            ctx,
+            spool,
+            calls=SqlCallLookup(hot.session_factory),
+            transcripts=SqlTranscriptSource(hot.session_factory),
+            rules=IngestRules(poll_s=0.05),
+        )
+        outcomes = []
+        t0 = time.perf_counter()
+        for i in range(args.calls):
+            write_mixmonitor_files(spool, f"1795400000.{i}", seconds=args.call_seconds)
+            outcomes.append(ingestor.ingest_call(f"1795400000.{i}", trigger="cli"))
+        t_calls = time.perf_counter() - t0
+        ingestor.close()
+        assert all(o.outcome == "stored" for o in outcomes), outcomes
         hot.close()
 
     print(
@@ -91,6 +115,13 @@ def main() -> None:
     print(
         f"opus compress: {t_compress:.3f} s total, {t_compress / args.minutes * 1000:.1f} ms per call-minute, "
         f"{done.original_bytes} → {done.compressed_bytes} bytes ({done.original_bytes / done.compressed_bytes:.1f}×)"
+    )
+    ingest_ms = [o.ingest_ms for o in outcomes]
+    print(
+        f"call-end ingest, {args.calls} calls of {args.call_seconds:g} s (3 files each, {outcomes[0].size_bytes} B): "
+        f"store+row p50 {statistics.median(ingest_ms):.0f} ms, max {max(ingest_ms)} ms; spool wait "
+        f"{statistics.median(o.wait_ms for o in outcomes):.0f} ms (two looks {0.05:g} s apart); "
+        f"{t_calls / args.calls * 1000:.0f} ms per call including writing the test files"
     )
     print(
         f"range GET {args.chunk} B ×{args.requests} (each audited): p50 {statistics.median(latencies):.2f} ms, "

@@ -36,8 +36,6 @@ log = logging.getLogger(__name__)
 
 # Only the citizen's words decide the category: the agent's questions ("您是哪个区的？") would blur it.
 SUGGEST_FROM_LEGS = ("caller",)
-# At most this many knowledge-base answers beside a call.
-ANSWERS_SHOWN = 3
 
 
 class SuggestionSource(Protocol):
@@ -59,6 +57,7 @@ class LiveCalls:
         tap: AriTap | None = None,
         suggestions: SuggestionSource | None = None,
         on_suggestions: Callable[[Suggestions], None] | None = None,
+        category_ids: dict[str, int] | None = None,
     ) -> None:
         self.feed = feed
         self.loop = loop
@@ -66,6 +65,7 @@ class LiveCalls:
         self.tap = tap
         self.suggestions = suggestions
         self.on_suggestions = on_suggestions
+        self.category_ids = category_ids or {}  # taxonomy path -> category id, for the desk's order form
         self._taps: dict[str, Future[_Tapped]] = {}
         self._agents: dict[str, str] = {}  # call id -> agent user name
 
@@ -140,27 +140,22 @@ class LiveCalls:
         except Exception:
             log.exception("suggestions failed for call %s", call_id)
             return
-        self.feed.suggestions(to_desk(result, call_id))
+        self.feed.suggestions(to_desk(result, call_id, self.category_ids))
         if self.on_suggestions is not None:
             self.on_suggestions(result)
 
 
-def to_desk(result: Suggestions, call_id: str) -> Any:
-    """The suggestion engine's answer in the desk's terms (best category path, lead unit, top articles)."""
-    from agent_ui.live import KbAnswer, SuggestionsReady
+def to_desk(result: Suggestions, call_id: str, ids: dict[str, int]) -> Any:
+    """The suggestion engine's answer in the desk's terms: scored categories and units, matched articles."""
+    from agent_ui.wiring import suggestions_ready
 
-    answers = tuple(
-        KbAnswer(str(a.get("title", "")), str(a.get("body", ""))[:160], float(str(a.get("score", 0.0))))
-        for a in result.articles[:ANSWERS_SHOWN]
-    )
-    path = result.leaves[0].name if result.leaves else (result.categories[0].name if result.categories else "")
-    unit = result.units[0].code if result.units else None
-    return SuggestionsReady(call_id, answers, None, path, unit)
+    return suggestions_ready(call_id, result, ids)
 
 
 def start_live_calls(hot: App, loop: asyncio.AbstractEventLoop, *, with_asr: bool = True) -> LiveCalls:
     """Wire a live call's path inside the web process (telephony enabled): desk, ASR, suggestions."""
     from agent_ui.app import desk_feed
+    from agent_ui.wiring import category_ids
 
     transcription = tap = None
     if with_asr and hot.settings.asr_enabled:
@@ -185,6 +180,7 @@ def start_live_calls(hot: App, loop: asyncio.AbstractEventLoop, *, with_asr: boo
         transcription=transcription,
         tap=tap,
         suggestions=holder if isinstance(holder, EngineHolder) else None,
+        category_ids=category_ids(hot),
     )
     hot.extras["live_calls"] = live
     return live.install(hot.bus)

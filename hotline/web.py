@@ -33,9 +33,21 @@ def create_web_app(
     @asynccontextmanager
     async def lifespan(_web: FastAPI) -> AsyncIterator[None]:
         thread = None
+        ingestor = None
+        if hot.settings.telephony_enabled and "recordings.api" in installed:
+            from recordings.wiring import install_ingest_on_call_end
+
+            # Subscribed before the ARI follower can publish CallEnded: every ended call is ingested.
+            ingestor = install_ingest_on_call_end(hot)
         telephony = _start_telephony(hot) if hot.settings.telephony_enabled else None
         if telephony is not None:
             _start_live_calls(hot)
+        recordings_jobs = None
+        if run_scheduler and "recordings.api" in installed:
+            from recordings.jobs import daily_recordings_jobs
+
+            # Sweep, compress and apply retention once a day (one process of several claims the day).
+            recordings_jobs = asyncio.create_task(daily_recordings_jobs(hot), name="recordings-jobs")
         if run_scheduler:
             thread = threading.Thread(
                 target=hot.scheduler.run_forever,
@@ -46,8 +58,12 @@ def create_web_app(
             thread.start()
         yield
         stop.set()
+        if recordings_jobs is not None:
+            recordings_jobs.cancel()
         if telephony is not None:
             telephony.cancel()
+        if ingestor is not None:
+            ingestor.close()
         if thread is not None:
             thread.join(timeout=5)
 
@@ -92,6 +108,11 @@ def _start_telephony(hot: App) -> asyncio.Task[None]:
     s = hot.settings
     secrets = load_or_create(s.data_dir, ari_password_override=s.ari_password)
     client = AriClient(AriEndpoint(s.ari_url, s.ari_user, secrets.ari_password, s.ari_app))
+    if importlib.util.find_spec("telephony.monitor") is not None:
+        from telephony.monitor import AriCallMonitor
+
+        # Supervisors listen, whisper or barge through ARI snoops (the desk's call_monitor port).
+        hot.extras["call_monitor"] = AriCallMonitor(s.ari_url, s.ari_user, secrets.ari_password, s.ari_app)
     service = TelephonyService(client, CallRecorder(hot.session_factory, hot.bus))
     return asyncio.create_task(service.run(), name="telephony")
 

@@ -1,2 +1,3 @@
 """Call recordings: storage, metadata, compression, retention, integrity, playback with ranges, access
-audit, recording consent; and quality review (scorecards, reviews, sampling)."""
+audit, recording consent; ingest when a call ends (wiring.py) and the daily retention job (jobs.py); and
+quality review (scorecards, reviews, sampling)."""

@@ -13,7 +13,8 @@ from hotline.bootstrap import App
 from recordings import audio
 from recordings.access import AUDIT_READER_ROLES, AllowedListener, ListenAudit
 from recordings.context import RecordingsContext, recordings_context
-from recordings.orm import Recording, RecordingListen
+from recordings.jobs import job_runs
+from recordings.orm import Recording, RecordingIngest, RecordingListen
 from recordings.queries import (
     MEDIA_TYPES,
     RecordingFilter,
@@ -38,6 +39,23 @@ def install(web: FastAPI, hot: App) -> None:
     from recordings.qa_api import build_router as build_qa_router
 
     web.include_router(build_qa_router(hot, ctx))
+
+
+def ingest_json(r: RecordingIngest) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "call_id": r.call_id,
+        "outcome": r.outcome,
+        "detail": r.detail,
+        "recording_id": r.recording_id,
+        "kinds": list(r.kinds),
+        "call_outcome": r.call_outcome,
+        "trigger": r.trigger,
+        "attempts": r.attempts,
+        "wait_ms": r.wait_ms,
+        "ingest_ms": r.ingest_ms,
+        "at": r.at.isoformat(),
+    }
 
 
 def _client(request: Request) -> str:
@@ -70,6 +88,33 @@ def build_router(hot: App, ctx: RecordingsContext) -> APIRouter:
         flt = RecordingFilter(date_from, date_to, agent, call_id, order, limit=limit, offset=offset)
         with ctx.session_factory() as session:
             return [recording_json(r) for r in find_recordings(session, flt)]
+
+    @router.get("/ingests")
+    def list_ingests(
+        listener: AllowedListener,
+        outcome: str | None = None,
+        call_id: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> list[dict[str, Any]]:
+        """What became of each ended call's recording (supervisors, admins): stored, declined, missing …"""
+        if listener.role not in AUDIT_READER_ROLES:
+            raise HTTPException(403, "无权查看录音入库记录 / your role may not read the ingest log")
+        query = select(RecordingIngest).order_by(RecordingIngest.id.desc()).limit(limit)
+        if outcome:
+            query = query.where(RecordingIngest.outcome == outcome)
+        if call_id:
+            query = query.where(RecordingIngest.call_id == call_id)
+        with ctx.session_factory() as session:
+            return [ingest_json(r) for r in session.scalars(query)]
+
+    @router.get("/jobs")
+    def list_jobs(
+        listener: AllowedListener, limit: Annotated[int, Query(ge=1, le=365)] = 30
+    ) -> list[dict[str, Any]]:
+        """The retention job's runs and their reports (what was deleted, compressed, held)."""
+        if listener.role not in AUDIT_READER_ROLES:
+            raise HTTPException(403, "无权查看录音任务 / your role may not read the job reports")
+        return job_runs(ctx, limit)
 
     @router.get("/{recording_id}")
     def get_recording(recording_id: int, listener: AllowedListener) -> dict[str, Any]:

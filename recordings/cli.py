@@ -5,15 +5,18 @@ from __future__ import annotations
 import getpass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from hotline.bootstrap import bootstrap
+from hotline.bootstrap import App, bootstrap
 from recordings.context import RecordingsContext, recordings_context
+
+if TYPE_CHECKING:
+    from recordings.wiring import CallEndIngestor
 
 app = typer.Typer(help="录音与质检 / recordings and quality review", no_args_is_help=True)
 console = Console()
@@ -63,7 +66,9 @@ def compress(codec: Annotated[str, typer.Option(help="opus | gsm")] = "opus") ->
 
 @app.command()
 def retention(
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="report only, delete nothing")] = False,
+    run: Annotated[
+        bool, typer.Option("--run/--dry-run", help="apply the policy; without --run only report")
+    ] = False,
     keep_original_days: Annotated[
         int | None, typer.Option(help="default $HOTLINE_RECORDINGS_KEEP_ORIGINAL_DAYS or 30")
     ] = None,
@@ -71,33 +76,100 @@ def retention(
         int | None, typer.Option(help="default $HOTLINE_RECORDINGS_DELETE_AFTER_DAYS or 730")
     ] = None,
     compress_first: Annotated[bool, typer.Option("--compress/--no-compress")] = True,
+    codec: Annotated[str, typer.Option(help="opus | gsm")] = "opus",
+    sweep: Annotated[bool, typer.Option("--sweep/--no-sweep", help="store spool leftovers first")] = True,
 ) -> None:
-    """Apply the retention policy (meant for a daily timer) and report what was deleted."""
+    """Sweep the spool, compress, apply the retention policy, and report what was deleted (the job the web
+    process runs daily; a run without --run changes nothing)."""
     from dataclasses import replace
+    from zoneinfo import ZoneInfo
 
-    from recordings.compress import compress_recording, pending_compression
+    from recordings.jobs import run_retention_job
     from recordings.orders import SqlOrderLookup
-    from recordings.retention import RetentionPolicy, run_retention
+    from recordings.retention import RetentionPolicy
 
-    ctx = _ctx()
+    hot = bootstrap()
+    ctx = recordings_context(hot)
     policy = RetentionPolicy.from_env()
     if keep_original_days is not None:
         policy = replace(policy, keep_original_days=keep_original_days)
     if delete_after_days is not None:
         policy = replace(policy, delete_after_days=delete_after_days)
-    if compress_first and not dry_run:
-        for recording_id in pending_compression(ctx):
-            compress_recording(ctx, recording_id)
-    report = run_retention(ctx, SqlOrderLookup(ctx.session_factory), policy, dry_run=dry_run)
+    ingestor = _ingestor(hot) if sweep and run else None
+    try:
+        report = run_retention_job(
+            ctx,
+            SqlOrderLookup(ctx.session_factory),
+            policy,
+            dry_run=not run,
+            compress=compress_first,
+            codec=codec,
+            ingestor=ingestor,
+            run_on=ctx.clock.now().astimezone(ZoneInfo(hot.settings.timezone)).date(),
+        )
+    finally:
+        if ingestor is not None:
+            ingestor.close()
+        hot.close()
+    assert report is not None  # a run by hand claims no slot
+    for swept in report.swept:
+        console.print(f"swept call {swept['call_id']}: {swept['outcome']} {swept['detail']}")
+    for done in report.compressed:
+        console.print(
+            f"compressed {done['recording_id']}: {done['original_bytes']} → {done['compressed_bytes']} bytes"
+        )
+    for failed in report.compress_failed:
+        console.print(f"[red]compression failed[/red] {failed['recording_id']}: {failed['error']}")
     table = Table(
-        "recording", "call", "deleted / 删除", title="would delete (dry run)" if dry_run else "deleted"
+        "recording", "call", "deleted / 删除", title="would delete (dry run)" if not run else "deleted"
     )
-    for action in report.actions:
-        table.add_row(str(action.recording_id), action.call_id, f"{action.what}: {', '.join(action.kinds)}")
+    for action in report.deleted:
+        table.add_row(
+            str(action["recording_id"]), action["call_id"], f"{action['what']}: {', '.join(action['kinds'])}"
+        )
     console.print(table)
     for hold in report.held:
-        console.print(f"held {hold.recording_id} ({hold.call_id}): open orders {', '.join(hold.open_orders)}")
-    console.print(f"{len(report.actions)} actions, {report.bytes_freed} bytes freed, {len(report.held)} held")
+        console.print(
+            f"held {hold['recording_id']} ({hold['call_id']}): open orders {', '.join(hold['open_orders'])}"
+        )
+    console.print(
+        f"run {report.run_id}{' (dry run)' if not run else ''}: {len(report.compressed)} compressed, "
+        f"{len(report.deleted)} deleted, {report.bytes_freed} bytes freed, {len(report.held)} held"
+    )
+
+
+def _ingestor(hot: App, monitor_dir: Path | None = None) -> CallEndIngestor:
+    from recordings.calls import SqlCallLookup
+    from recordings.transcripts import SqlTranscriptSource
+    from recordings.wiring import CallEndIngestor, main_monitor_dir
+
+    return CallEndIngestor(
+        recordings_context(hot),
+        monitor_dir or main_monitor_dir(hot.settings),
+        calls=SqlCallLookup(hot.session_factory),
+        transcripts=SqlTranscriptSource(hot.session_factory),
+        workers=1,
+    )
+
+
+@app.command()
+def sweep(
+    monitor_dir: Annotated[
+        Path | None, typer.Option(help="default: the main Asterisk instance's monitor directory")
+    ] = None,
+) -> None:
+    """Store every finished call left in the switch's spool (calls that ended while the web process was
+    down, or whose ingest failed); each call's outcome is logged."""
+    hot = bootstrap()
+    ingestor = _ingestor(hot, monitor_dir)
+    try:
+        outcomes = ingestor.sweep()
+    finally:
+        ingestor.close()
+        hot.close()
+    for o in outcomes:
+        console.print(f"{o.call_id}: {o.outcome} recording {o.recording_id or '-'} {o.detail}")
+    console.print(f"{len(outcomes)} calls swept from {ingestor.monitor_dir}")
 
 
 @app.command()

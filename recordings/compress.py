@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -89,7 +90,7 @@ def compress_recording(ctx: RecordingsContext, recording_id: int, codec: str = "
     info = audio.describe(encoded)
     key = storage_key(started_at, call_id, "compressed", CODECS[codec][0])
     size = ctx.store.put(key, encoded)
-    with ctx.session_factory() as session, session.begin():
+    with ctx.writer() as session, session.begin():
         recording = session.get(Recording, recording_id)
         assert recording is not None
         old = session.scalar(
@@ -120,10 +121,11 @@ def compress_recording(ctx: RecordingsContext, recording_id: int, codec: str = "
     return Compressed(recording_id, codec, original_bytes, size)
 
 
-def pending_compression(ctx: RecordingsContext) -> list[int]:
+def pending_compression(ctx: RecordingsContext, *, started_after: datetime | None = None) -> list[int]:
+    """Recordings without a compressed copy; with ``started_after``, only those younger than that (the
+    retention job does not compress what it is about to delete)."""
+    query = select(Recording.id).where(Recording.retention_state == "active").order_by(Recording.id)
+    if started_after is not None:
+        query = query.where(Recording.started_at > started_after)
     with ctx.session_factory() as session:
-        return list(
-            session.scalars(
-                select(Recording.id).where(Recording.retention_state == "active").order_by(Recording.id)
-            )
-        )
+        return list(session.scalars(query))

@@ -20,6 +20,13 @@ class RecordingsContext:
     store: RecordingStore
     clock: Clock
     bus: EventBus
+    write_session_factory: sessionmaker[Session] | None = None
+
+    @property
+    def writer(self) -> sessionmaker[Session]:
+        """Sessions for units of work that write (on SQLite they take the write lock at BEGIN, so a
+        read-then-write waits on the busy timeout instead of failing; see docs/decisions.md)."""
+        return self.write_session_factory or self.session_factory
 
 
 def recordings_context(hot: App, store: RecordingStore | None = None) -> RecordingsContext:
@@ -33,6 +40,7 @@ def recordings_context(hot: App, store: RecordingStore | None = None) -> Recordi
         store=store or store_from_env(hot.settings.resolved_recordings_dir),
         clock=hot.clock,
         bus=hot.bus,
+        write_session_factory=hot.write_session_factory,
     )
     hot.extras[EXTRAS_KEY] = ctx
     return ctx

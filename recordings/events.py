@@ -27,3 +27,14 @@ class RecordingDeleted:
     recording_id: int
     call_id: str
     what: str  # originals | recording
+
+
+@dataclass(frozen=True)
+class RecordingIngested:
+    """What became of a call's recording when the call ended (see orm.RecordingIngest for the outcomes);
+    ``missing`` and ``failed`` deserve an operator's look."""
+
+    call_id: str
+    outcome: str  # stored | unchanged | declined | not_recorded | missing | failed
+    recording_id: int | None
+    detail: str

@@ -1,12 +1,10 @@
-"""Ingest MixMonitor's files of one call into storage and the database, when the call ends.
+"""Ingest MixMonitor's files of one call into storage and the database.
 
-Naming (agreed with telephony): the dialplan runs
-``MixMonitor(hotline/${UNIQUEID}.wav,r(hotline/${UNIQUEID}-in.wav)t(hotline/${UNIQUEID}-out.wav))``
-on the caller's channel, so under ``/var/spool/asterisk/monitor/hotline/`` there are:
-- ``<uniqueid>.wav``      both directions mixed, for listening;
-- ``<uniqueid>-in.wav``   r(): what Asterisk *receives* from the caller's channel = the caller's voice;
-- ``<uniqueid>-out.wav``  t(): what Asterisk *transmits* to the caller = the agent's voice.
-Ingest is idempotent: a file already stored with the same checksum is skipped.
+The files and their names are described in ``spool.py`` (mixed ``<uniqueid>.wav``, the caller's voice
+``<uniqueid>-caller.wav``, what the caller heard ``<uniqueid>-agent.wav``; the older ``-in``/``-out`` names
+are read too). ``wiring.py`` calls this when telephony reports that a call ended; the CLI calls it by hand.
+Ingest is idempotent: a file already stored with the same checksum is skipped. A file the switch never
+closed (header sizes still zero) is stored with its header repaired, so that nothing recorded is lost.
 """
 
 from __future__ import annotations
@@ -21,13 +19,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from recordings import audio
+from recordings import audio, spool
 from recordings.context import RecordingsContext
 from recordings.events import RecordingStored
 from recordings.orm import Recording, RecordingDecision, RecordingFile
 
-MIXMONITOR_FILES = {"mixed": "{uid}.wav", "caller": "{uid}-in.wav", "agent": "{uid}-out.wav"}
-ORIGINAL_KINDS = tuple(MIXMONITOR_FILES)
+ORIGINAL_KINDS = tuple(spool.SPOOL_NAMES)  # mixed, caller, agent
 
 
 class NoRecordingFiles(FileNotFoundError):
@@ -44,6 +41,10 @@ class IngestResult:
     created: bool
     stored: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # stored with a header the switch never wrote
+    paths: dict[str, Path] = field(default_factory=dict)  # the spool files now safely stored
+    duration_ms: int = 0
+    size_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class _Found:
     data: bytes
     sha256: str
     info: audio.AudioInfo
+    path: Path
+    repaired: bool = False
 
 
 def storage_key(started_at: datetime, call_id: str, kind: str, extension: str) -> str:
@@ -61,11 +64,12 @@ def storage_key(started_at: datetime, call_id: str, kind: str, extension: str) -
 
 def find_files(directory: Path, uniqueid: str) -> list[_Found]:
     found = []
-    for kind, pattern in MIXMONITOR_FILES.items():
-        path = directory / pattern.format(uid=uniqueid)
-        if path.is_file():
-            data = path.read_bytes()
-            found.append(_Found(kind, data, hashlib.sha256(data).hexdigest(), audio.describe(data)))
+    for kind, path in spool.files_of(directory, uniqueid).items():
+        raw = path.read_bytes()
+        data = spool.repair_header(raw)
+        found.append(
+            _Found(kind, data, hashlib.sha256(data).hexdigest(), audio.describe(data), path, data is not raw)
+        )
     return found
 
 
@@ -91,15 +95,23 @@ def ingest(
     queue: str | None = None,
     caller_number: str | None = None,
     started_at: datetime | None = None,
+    ended_at: datetime | None = None,
     order_numbers: Iterable[str] = (),
+    legs: list[dict[str, Any]] | None = None,
+    call_outcome: str | None = None,
+    transcript: dict[str, Any] | None = None,
 ) -> IngestResult:
+    """Store the call's files and its row. ``started_at`` is when MixMonitor started (the caller joined
+    the queue); without it, the end of the call (or now) minus the recording's length."""
     found = find_files(directory, uniqueid or call_id)
     if not found:
         raise NoRecordingFiles(f"no MixMonitor file for {uniqueid or call_id} in {directory}")
     duration_ms = max(item.info.duration_ms for item in found)
     mixed = next((item for item in found if item.kind == "mixed"), found[0])
     now = ctx.clock.now()
-    with ctx.session_factory() as session, session.begin():
+    if started_at is None:
+        started_at = (ended_at or now) - timedelta(milliseconds=duration_ms)
+    with ctx.writer() as session, session.begin():
         decision = session.scalar(select(RecordingDecision).where(RecordingDecision.call_id == call_id))
         if decision is not None and not decision.record:
             raise RecordingNotAllowed(f"call {call_id} must not be recorded ({decision.reason})")
@@ -110,12 +122,16 @@ def ingest(
                 call_id=call_id,
                 agent=agent,
                 queue=queue,
+                caller_number=caller_number or None,
                 duration_ms=duration_ms,
                 retention_state="active",
-                started_at=started_at or now - timedelta(milliseconds=duration_ms),
+                started_at=started_at,
                 order_numbers=sorted(set(order_numbers)),
                 created_at=now,
                 features={},
+                legs=list(legs or []),
+                call_outcome=call_outcome,
+                transcript=transcript,
                 waveform=audio.peaks(audio.read_mono(mixed.data)[0]),
             )
             session.add(recording)
@@ -123,14 +139,21 @@ def ingest(
         else:
             recording.agent = agent or recording.agent
             recording.queue = queue or recording.queue
+            recording.caller_number = caller_number or recording.caller_number
             recording.order_numbers = sorted(set(recording.order_numbers) | set(order_numbers))
+            recording.legs = list(legs) if legs else recording.legs
+            recording.call_outcome = call_outcome or recording.call_outcome
+            recording.transcript = transcript or recording.transcript
         result = IngestResult(recording.id, created)
         existing = {f.kind: f for f in recording.files}
         for item in found:
             row = existing.get(item.kind)
+            result.paths[item.kind] = item.path
             if row is not None and row.sha256 == item.sha256 and row.deleted_at is None:
                 result.unchanged.append(item.kind)
                 continue
+            if item.repaired:
+                result.repaired.append(item.kind)
             key = storage_key(recording.started_at, call_id, item.kind, "wav")
             size = ctx.store.put(key, item.data)
             if row is None:
@@ -143,6 +166,8 @@ def ingest(
         if result.stored:
             recording.duration_ms = max(recording.duration_ms, duration_ms)
             recording.features = {**recording.features, **features_of(found)}
+        result.duration_ms = recording.duration_ms
+        result.size_bytes = sum(f.size_bytes for f in recording.files if f.deleted_at is None)
         event = RecordingStored(
             recording.id, call_id, recording.agent, recording.duration_ms, tuple(result.stored)
         )

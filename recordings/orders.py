@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import ColumnElement, String, cast, column, or_, select, table
@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.db import JSONType, UTCDateTime
 
 CLOSED_STATE = "closed"  # routing's OrderState.CLOSED (已归档): every other state is still open
+# Words in a work order that mark a complaint about the hotline's own staff (话务员 = the agent).
+COMPLAINT_WORDS = ("话务员", "工作人员态度", "接线员", "客服态度")
+COMPLAINT_LOOKBACK_DAYS = 30
 
 _work_orders = table(
     "work_orders",
@@ -47,6 +50,24 @@ class OrderSummary:
     @property
     def is_open(self) -> bool:
         return self.state != CLOSED_STATE
+
+
+def complaint_concerns(
+    order: OrderSummary,
+    *,
+    call_id: str,
+    caller_number: str | None,
+    started_at: datetime,
+    order_numbers: Iterable[str] = (),
+    lookback_days: int = COMPLAINT_LOOKBACK_DAYS,
+) -> bool:
+    """A complaint order is about this call when it is linked to it, or when the same citizen complained
+    within ``lookback_days`` after calling (a citizen complains about an agent in a later call or online)."""
+    if order.number in set(order_numbers) or call_id in order.call_ids:
+        return True
+    if not (order.citizen_phone and caller_number == order.citizen_phone and order.accepted_at):
+        return False
+    return order.accepted_at - timedelta(days=lookback_days) <= started_at <= order.accepted_at
 
 
 class OrderLookup(Protocol):

@@ -28,6 +28,11 @@ class Recording(Base):
     order_numbers: Mapped[list[str]] = mapped_column(JSONType, default=list)
     waveform: Mapped[list[list[float]]] = mapped_column(JSONType, default=list)  # [[min, max], ...]
     features: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # loudness per leg, for QA
+    # telephony's view of the call when it ended: its channels (caller, agents rung, transfers) and outcome
+    legs: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    call_outcome: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    # asr's transcript once it is closed: segments per leg, longest silence; None until linked
+    transcript: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     files: Mapped[list[RecordingFile]] = relationship(
@@ -69,6 +74,48 @@ class RecordingListen(Base):
     byte_range: Mapped[str] = mapped_column(String(64), default="")
     client: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class RecordingIngest(Base):
+    """Append-only: what happened to each call's files when it ended (or when a sweep found them).
+
+    ``outcome``: stored (files kept), unchanged (already stored), declined (the caller said no: files
+    removed from the switch's spool), not_recorded (no MixMonitor ran: IVR only, callback, queue off),
+    missing (the switch should have recorded but left nothing), failed (storage or database error: the
+    files stay in the spool for the next sweep)."""
+
+    __tablename__ = "recording_ingests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    recording_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recordings.id", ondelete="SET NULL"), nullable=True
+    )
+    kinds: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    call_outcome: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    trigger: Mapped[str] = mapped_column(String(16))  # call_ended | sweep | cli
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    wait_ms: Mapped[int] = mapped_column(Integer, default=0)  # waiting for MixMonitor to close its files
+    ingest_ms: Mapped[int] = mapped_column(Integer, default=0)  # reading, hashing, storing, the row
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class RecordingJobRun(Base):
+    """One run of a recordings job (retention). A scheduled run claims its ``slot`` (job and local day)
+    first, so that of several web processes only one runs it; a run started by hand has no slot."""
+
+    __tablename__ = "recording_job_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(32))
+    run_on: Mapped[date] = mapped_column(Date)
+    slot: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    trigger: Mapped[str] = mapped_column(String(16))  # schedule | cli | api
+    status: Mapped[str] = mapped_column(String(16))  # running | done | failed
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    report: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
 class QueueRecordingPolicy(Base):
@@ -121,6 +168,7 @@ class QaReview(Base):
     reviewer: Mapped[str] = mapped_column(String(64))
     scorecard_id: Mapped[int] = mapped_column(ForeignKey("qa_scorecards.id"))
     item_scores: Mapped[dict[str, float]] = mapped_column(JSONType)
+    item_comments: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
     total: Mapped[float] = mapped_column(Float)
     failed: Mapped[bool] = mapped_column(Boolean, default=False)
     comments: Mapped[str] = mapped_column(Text, default="")

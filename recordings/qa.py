@@ -8,6 +8,7 @@ An instant-fail item (e.g. leaking a citizen's data, insulting the caller) is sc
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -86,7 +87,7 @@ DEFAULT_ITEMS = [
 ]
 
 
-def score(items: list[ScorecardItem], scores: dict[str, float]) -> tuple[float, bool, list[str]]:
+def score(items: list[ScorecardItem], scores: Mapping[str, float]) -> tuple[float, bool, list[str]]:
     """(total 0..100, failed, failed instant-fail codes); raises ReviewInvalid on a bad score sheet."""
     known = {i.code for i in items}
     unknown = sorted(set(scores) - known)
@@ -110,6 +111,45 @@ def week_start(moment: datetime, tz: ZoneInfo) -> date:
     return local - timedelta(days=local.weekday())
 
 
+PERIODS = ("day", "week", "month")
+
+
+def period_start(moment: datetime, tz: ZoneInfo, period: str) -> date:
+    """The local day, the Monday of the week, or the first of the month the moment falls in."""
+    local = moment.astimezone(tz).date()
+    if period == "day":
+        return local
+    if period == "month":
+        return local.replace(day=1)
+    return local - timedelta(days=local.weekday())
+
+
+def check_comments(items: list[ScorecardItem], comments: dict[str, str]) -> dict[str, str]:
+    unknown = sorted(set(comments) - {i.code for i in items})
+    if unknown:
+        raise ReviewInvalid(f"comments on unknown items {unknown} / 评语对应的评分项不存在")
+    return {code: text.strip() for code, text in comments.items() if text.strip()}
+
+
+def item_percentages(items: list[ScorecardItem], scores: Mapping[str, float]) -> dict[str, float]:
+    """Each item's score as a share of its maximum, 0..100 (instant-fail items: 100 passed, 0 failed)."""
+    return {i.code: 100 * scores[i.code] / i.max_score for i in items if i.code in scores}
+
+
+def summarise(reviews: list[QaReview], cards: dict[int, list[ScorecardItem]]) -> dict[str, Any]:
+    """Count, mean total, fails and each item's mean share of its maximum over a group of reviews."""
+    per_item: dict[str, list[float]] = defaultdict(list)
+    for review in reviews:
+        for code, pct in item_percentages(cards.get(review.scorecard_id, []), review.item_scores).items():
+            per_item[code].append(pct)
+    return {
+        "reviews": len(reviews),
+        "average": round(sum(r.total for r in reviews) / len(reviews), 1) if reviews else None,
+        "failed": sum(1 for r in reviews if r.failed),
+        "items": {code: round(sum(v) / len(v), 1) for code, v in sorted(per_item.items())},
+    }
+
+
 class QaService:
     def __init__(self, ctx: RecordingsContext, tz: str = "Asia/Shanghai") -> None:
         self.ctx = ctx
@@ -119,7 +159,7 @@ class QaService:
     def save_scorecard(self, name: str, items: list[ScorecardItem]) -> QaScorecard:
         """A new version of the named scorecard; earlier versions stay for the reviews that used them."""
         check_items(items)
-        with self.ctx.session_factory() as session, session.begin():
+        with self.ctx.writer() as session, session.begin():
             versions = list(session.scalars(select(QaScorecard).where(QaScorecard.name == name)))
             for old in versions:
                 old.active = False
@@ -152,8 +192,9 @@ class QaService:
         scorecard_id: int,
         scores: dict[str, float],
         comments: str = "",
+        item_comments: dict[str, str] | None = None,
     ) -> QaReview:
-        with self.ctx.session_factory() as session, session.begin():
+        with self.ctx.writer() as session, session.begin():
             card = session.get(QaScorecard, scorecard_id)
             recording = session.get(Recording, recording_id)
             if card is None or recording is None:
@@ -162,6 +203,7 @@ class QaService:
                 raise ReviewInvalid("the recording names no agent / 录音未关联话务员")
             items = [ScorecardItem.model_validate(i) for i in card.items]
             total, failed, _ = score(items, scores)
+            notes = check_comments(items, item_comments or {})
             review = QaReview(
                 recording_id=recording_id,
                 call_id=recording.call_id,
@@ -169,6 +211,7 @@ class QaService:
                 reviewer=reviewer,
                 scorecard_id=card.id,
                 item_scores=dict(scores),
+                item_comments=notes,
                 total=total,
                 failed=failed,
                 comments=comments.strip(),
@@ -182,14 +225,75 @@ class QaService:
                 sample.review_id = review.id
         return review
 
-    def reviews(self, *, agent: str | None = None, recording_id: int | None = None) -> list[QaReview]:
+    def reviews(
+        self,
+        *,
+        agent: str | None = None,
+        recording_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[QaReview]:
         with self.ctx.session_factory() as session:
             query = select(QaReview).order_by(QaReview.created_at, QaReview.id)
             if agent:
                 query = query.where(QaReview.agent == agent)
             if recording_id:
                 query = query.where(QaReview.recording_id == recording_id)
+            if since:
+                query = query.where(QaReview.created_at >= since)
+            if until:
+                query = query.where(QaReview.created_at < until)
             return list(session.scalars(query))
+
+    def review(self, review_id: int) -> QaReview | None:
+        with self.ctx.session_factory() as session:
+            return session.get(QaReview, review_id)
+
+    def card_items(self, card_ids: set[int]) -> dict[int, list[ScorecardItem]]:
+        if not card_ids:
+            return {}
+        with self.ctx.session_factory() as session:
+            cards = session.scalars(select(QaScorecard).where(QaScorecard.id.in_(card_ids)))
+            return {c.id: [ScorecardItem.model_validate(i) for i in c.items] for c in cards}
+
+    def local_bounds(
+        self, date_from: date | None, date_to: date | None
+    ) -> tuple[datetime | None, datetime | None]:
+        """Local days (``date_to`` inclusive) as UTC-aware bounds."""
+        since = datetime.combine(date_from, datetime.min.time(), self.tz) if date_from else None
+        until = (
+            datetime.combine(date_to + timedelta(days=1), datetime.min.time(), self.tz) if date_to else None
+        )
+        return since, until
+
+    def agent_trend(
+        self, agent: str, period: str = "week", date_from: date | None = None, date_to: date | None = None
+    ) -> list[dict[str, Any]]:
+        """Per local day, week (Monday first) or month: reviews, mean total, fails, per-item means."""
+        if period not in PERIODS:
+            raise ReviewInvalid(f"period must be one of {PERIODS}")
+        since, until = self.local_bounds(date_from, date_to)
+        reviews = self.reviews(agent=agent, since=since, until=until)
+        cards = self.card_items({r.scorecard_id for r in reviews})
+        groups: dict[date, list[QaReview]] = defaultdict(list)
+        for review in reviews:
+            groups[period_start(review.created_at, self.tz, period)].append(review)
+        return [{"start": start.isoformat(), **summarise(rs, cards)} for start, rs in sorted(groups.items())]
+
+    def agents_overview(
+        self, date_from: date | None = None, date_to: date | None = None
+    ) -> list[dict[str, Any]]:
+        """Every reviewed agent over the period: reviews, mean total, fails, per-item means, last review."""
+        since, until = self.local_bounds(date_from, date_to)
+        reviews = self.reviews(since=since, until=until)
+        cards = self.card_items({r.scorecard_id for r in reviews})
+        by_agent: dict[str, list[QaReview]] = defaultdict(list)
+        for review in reviews:
+            by_agent[review.agent].append(review)
+        return [
+            {"agent": agent, **summarise(rs, cards), "last_review_at": rs[-1].created_at.isoformat()}
+            for agent, rs in sorted(by_agent.items())
+        ]
 
     def agent_scores(self, agent: str) -> list[dict[str, Any]]:
         """Per local week (Monday first): number of reviews, mean total, fails."""

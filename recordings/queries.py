@@ -52,10 +52,13 @@ def recording_json(r: Recording, *, with_files: bool = False) -> dict[str, Any]:
         "order_numbers": list(r.order_numbers),
         "kinds": sorted(f.kind for f in r.files if f.deleted_at is None),
         "audio_url": f"/api/recordings/{r.id}/audio",
+        "call_outcome": r.call_outcome,
+        "transcript": dict(r.transcript) if r.transcript else None,
     }
     if with_files:
         data["files"] = [file_json(f) for f in r.files]
         data["features"] = dict(r.features)
+        data["legs"] = list(r.legs)
     return data
 
 

@@ -1,5 +1,7 @@
 """Retention: purge originals once a compressed copy is old enough, delete whole recordings after N days,
-and hold anything linked to a work order (or complaint) that is not closed yet.
+and hold anything linked to a work order that is not closed yet, or concerned by an open complaint about
+the agent (the same citizen complaining after the call, see ``orders.complaint_concerns``): the recording
+is the evidence the complaint will be judged on.
 
 The rules are a pure function of the recordings, ``now`` and the open orders; the job applies them and
 reports what it deleted.
@@ -17,7 +19,7 @@ from sqlalchemy import select
 from recordings.context import RecordingsContext
 from recordings.events import RecordingDeleted
 from recordings.ingest import ORIGINAL_KINDS
-from recordings.orders import OrderLookup
+from recordings.orders import COMPLAINT_WORDS, OrderLookup, complaint_concerns
 from recordings.orm import Recording
 
 
@@ -42,6 +44,7 @@ class Candidate:
     started_at: datetime
     live_kinds: frozenset[str]
     order_numbers: tuple[str, ...] = ()
+    caller_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,14 +107,29 @@ def run_retention(
                 r.started_at,
                 frozenset(f.kind for f in r.files if f.deleted_at is None),
                 tuple(r.order_numbers),
+                r.caller_number,
             )
             for r in session.scalars(
                 select(Recording).where(Recording.deleted_at.is_(None)).order_by(Recording.id)
             )
         ]
 
+    complaints = [o for o in orders.mentioning(COMPLAINT_WORDS) if o.is_open]
+
     def open_orders(c: Candidate) -> list[str]:
-        return [o.number for o in orders.linked(c.order_numbers, c.call_id) if o.is_open]
+        held = {o.number for o in orders.linked(c.order_numbers, c.call_id) if o.is_open}
+        held |= {
+            o.number
+            for o in complaints
+            if complaint_concerns(
+                o,
+                call_id=c.call_id,
+                caller_number=c.caller_number,
+                started_at=c.started_at,
+                order_numbers=c.order_numbers,
+            )
+        }
+        return sorted(held)
 
     actions, held = plan(candidates, now, policy, open_orders)
     report = RetentionReport(dry_run=dry_run, actions=actions, held=held)
@@ -122,7 +140,7 @@ def run_retention(
 
 def _apply(ctx: RecordingsContext, action: Action, now: datetime, dry_run: bool) -> int:
     freed = 0
-    with ctx.session_factory() as session, session.begin():
+    with ctx.writer() as session, session.begin():
         recording = session.get(Recording, action.recording_id)
         assert recording is not None
         for file in recording.files:

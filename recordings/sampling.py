@@ -1,5 +1,11 @@
-"""Which calls QA reviews: a random share of each agent's calls per day, plus rules — a complaint about the
-agent, a long silence in the transcript, a raised voice on either leg.
+"""Which calls QA reviews: a random share of each agent's calls per day, plus rules:
+
+- ``complaint``     a work order complains about the agent (话务员态度 …) and concerns this call (linked to it,
+                    or the same citizen within the look-back);
+- ``long_silence``  the longest gap between anyone's speech in the transcript is at least N seconds;
+- ``raised_voice``  one leg stays above the loudness threshold for N seconds (measured at ingest);
+- ``heated_words``  the transcript holds words of a quarrel or of a complaint about the agent made during the
+                    call (投诉你, 什么态度, 你的工号 …): raised voices as the transcript shows them.
 
 Random picks are seeded by day and agent, so running the job twice picks the same calls.
 """
@@ -19,12 +25,30 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from recordings.context import RecordingsContext
-from recordings.orders import OrderLookup, OrderSummary
+from recordings.orders import COMPLAINT_WORDS, OrderLookup, OrderSummary, complaint_concerns
 from recordings.orm import QaSample, Recording
 from recordings.transcripts import Segment, TranscriptSource
 
-# Words in a work order that mark a complaint about the hotline's own staff (话务员 = the agent).
-COMPLAINT_WORDS = ("话务员", "工作人员态度", "接线员", "客服态度")
+# Words in a call's transcript (either leg) that mark a quarrel or a complaint about the agent made in the
+# call itself. Vosk transcribes Mandarin without punctuation, so these are plain substrings.
+HEATED_WORDS = (
+    "投诉你",
+    "投诉你们",
+    "什么态度",
+    "你的工号",
+    "你工号",
+    "工号多少",
+    "叫你们领导",
+    "找你们领导",
+    "凭什么",
+    "骂人",
+    "闭嘴",
+    "滚蛋",
+    "滚开",
+    "别吵",
+    "吵什么",
+    "不耐烦",
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +58,7 @@ class SamplingRules:
     raised_voice_s: int = 3  # seconds above audio.RAISED_VOICE_DBFS on one leg
     complaint_lookback_days: int = 30
     complaint_words: tuple[str, ...] = COMPLAINT_WORDS
+    heated_words: tuple[str, ...] = HEATED_WORDS
 
 
 @dataclass(frozen=True)
@@ -92,7 +117,8 @@ def pick_by_rules(
 ) -> list[Pick]:
     picks = []
     for call in calls:
-        gap, at = longest_silence(transcripts.segments(call.call_id))
+        segments = transcripts.segments(call.call_id)
+        gap, at = longest_silence(segments)
         if gap >= rules.long_silence_s * 1000:
             picks.append(
                 Pick(
@@ -102,8 +128,18 @@ def pick_by_rules(
         loud = {leg: int(call.features.get(f"{leg}_loud_s") or 0) for leg in ("caller", "agent")}
         if max(loud.values()) >= rules.raised_voice_s:
             picks.append(Pick(call.recording_id, call.call_id, call.agent, "raised_voice", {"loud_s": loud}))
+        heated = heated_words(segments, rules.heated_words)
+        if heated:
+            picks.append(Pick(call.recording_id, call.call_id, call.agent, "heated_words", {"found": heated}))
         for order in complaints:
-            if _complaint_concerns(order, call, rules):
+            if complaint_concerns(
+                order,
+                call_id=call.call_id,
+                caller_number=call.caller_number,
+                started_at=call.started_at,
+                order_numbers=call.order_numbers,
+                lookback_days=rules.complaint_lookback_days,
+            ):
                 picks.append(
                     Pick(call.recording_id, call.call_id, call.agent, "complaint", {"order": order.number})
                 )
@@ -111,17 +147,18 @@ def pick_by_rules(
     return picks
 
 
-def _complaint_concerns(order: OrderSummary, call: CallFacts, rules: SamplingRules) -> bool:
-    """The complaint is linked to the call itself, or the same citizen called in the days before it."""
-    if order.number in call.order_numbers or call.call_id in order.call_ids:
-        return True
-    if not (order.citizen_phone and call.caller_number == order.citizen_phone and order.accepted_at):
-        return False
-    return (
-        order.accepted_at - timedelta(days=rules.complaint_lookback_days)
-        <= call.started_at
-        <= order.accepted_at
-    )
+def heated_words(segments: Iterable[Segment], words: Iterable[str]) -> list[dict[str, Any]]:
+    """Each final segment holding one of ``words``: its leg, where it starts, and the word (at most 10)."""
+    wanted = tuple(words)
+    found: list[dict[str, Any]] = []
+    for segment in segments:
+        text = segment.text.replace(" ", "")
+        word = next((w for w in wanted if w in text), None)
+        if word is not None:
+            found.append({"leg": segment.leg, "at_ms": segment.start_ms, "word": word})
+        if len(found) >= 10:
+            break
+    return found
 
 
 def run_sampling(
@@ -165,7 +202,7 @@ def run_sampling(
     new = []
     for pick in picks:
         try:
-            with ctx.session_factory() as session, session.begin():
+            with ctx.writer() as session, session.begin():
                 exists = session.scalar(
                     select(QaSample.id).where(
                         QaSample.recording_id == pick.recording_id, QaSample.reason == pick.reason

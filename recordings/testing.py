@@ -149,14 +149,17 @@ def write_mixmonitor_files(
     rate: int = 8000,
     caller_amplitude: float = 0.1,
     agent_amplitude: float = 0.1,
+    legacy_names: bool = False,
 ) -> dict[str, Path]:
-    """``<uid>-in.wav`` (caller), ``<uid>-out.wav`` (agent) and ``<uid>.wav`` (their mix)."""
+    """``<uid>-caller.wav``, ``<uid>-agent.wav`` and ``<uid>.wav`` (their mix), as the dialplan names them;
+    with ``legacy_names`` the earlier ``-in``/``-out``."""
     directory.mkdir(parents=True, exist_ok=True)
     caller = speech_like(seconds, rate, caller_amplitude, 220.0, seed=1)
     agent = speech_like(seconds, rate, agent_amplitude, 330.0, seed=2)
+    caller_name, agent_name = ("in", "out") if legacy_names else ("caller", "agent")
     paths = {
-        "caller": directory / f"{uniqueid}-in.wav",
-        "agent": directory / f"{uniqueid}-out.wav",
+        "caller": directory / f"{uniqueid}-{caller_name}.wav",
+        "agent": directory / f"{uniqueid}-{agent_name}.wav",
         "mixed": directory / f"{uniqueid}.wav",
     }
     paths["caller"].write_bytes(wav_bytes(caller, rate))

@@ -10,6 +10,7 @@ mkdir -p "$HOTLINE_DATA_DIR"
 
 $BIN/hotline db upgrade
 $BIN/hotline seed
+$BIN/hotline kb load            # the knowledge base's Haikou seed articles (idempotent: by key)
 # Demo accounts, one per role, printed once. In development they share a documented demo password.
 if [ "${HOTLINE_ENVIRONMENT:-development}" = development ]; then
   $BIN/hotline users demo --fixed
@@ -31,6 +32,10 @@ if [ "$(id -u)" -eq 0 ] && command -v debootstrap >/dev/null; then
   if $BIN/hotline asterisk up; then
     ASTERISK_UP=1
     export HOTLINE_TELEPHONY_ENABLED=true
+    # Answered calls are transcribed live: Vosk endpoints utterances (the installed model), Whisper base
+    # re-decodes each one in Mandarin (packaged with the project's "whisper" extra; local files only).
+    export HOTLINE_ASR_SECOND_PASS="${HOTLINE_ASR_SECOND_PASS:-true}"
+    export HF_HUB_OFFLINE=1
     $BIN/hotline ivr serve & pids+=($!)
     cat <<TXT
 

@@ -28,11 +28,14 @@ from agent_ui.live import (
 from agent_ui.ports import kb_search
 from agent_ui.queries import categories, orders_by_phone, units
 from agent_ui.rendering import render
+from agent_ui.wiring import suggested_json
 from hotline.bootstrap import App
+from hotline.db import transaction
 from routing.commands import DISTRICTS, IntakeCommand, normalize_phone
 from routing.domain.enums import CaseType, Channel
 from routing.domain.errors import DomainError
 from routing.domain.model import Actor
+from routing.suggest import feedback as suggest_feedback
 
 router = APIRouter()
 
@@ -77,6 +80,7 @@ def _desk_context(
         cats = categories(session)
         history = orders_by_phone(session, call.caller) if call else []
     return {
+        "category_ids": {c.path: c.id for c in cats},
         "status": feed.status(user.username),
         "agent_states": AGENT_STATES,
         "pause_reasons": PAUSE_REASONS,
@@ -96,7 +100,13 @@ def _desk_context(
 
 @router.get("/desk")
 def desk_page(
-    request: Request, user: AgentUser, hot: Hot, lang: Lang, filed: str = "", dispatched: int = 0
+    request: Request,
+    user: AgentUser,
+    hot: Hot,
+    lang: Lang,
+    filed: str = "",
+    dispatched: int = 0,
+    choice: str = "",
 ) -> Response:
     ctx = _desk_context(request, hot, user)
     if re.fullmatch(r"[A-Z]{2}\d{6,20}", filed):
@@ -106,12 +116,25 @@ def desk_page(
             )
         else:
             ctx["flash"] = f"工单 {filed} 已受理" + ("并已派单" if dispatched else "，已当场答复办结")
+        if choice in ("accepted", "changed"):
+            notes = {
+                "accepted": ("（采用了智能建议的分类）", " (suggested category accepted)"),
+                "changed": ("（更改了智能建议的分类）", " (suggested category changed)"),
+            }
+            zh, en = notes[choice]
+            ctx["flash"] += en if lang == "en" else zh
     return render(request, "desk.html", ctx)
 
 
 @router.get("/desk/pop")
 def screen_pop(request: Request, user: AgentUser, hot: Hot) -> Response:
     return render(request, "_screen_pop.html", _desk_context(request, hot, user))
+
+
+@router.get("/desk/live")
+def live_panels(request: Request, user: AgentUser, hot: Hot) -> Response:
+    """The live transcript and the suggestions of the agent's call (refreshed by the desk's event stream)."""
+    return render(request, "_desk_live.html", _desk_context(request, hot, user))
 
 
 @router.post("/desk/status", dependencies=[CsrfChecked])
@@ -229,7 +252,38 @@ def file_order(
         return render(
             request, "desk.html", _desk_context(request, hot, user, values, errors), status_code=422
         )
-    return RedirectResponse(f"/desk?filed={order.number}&dispatched={int(not on_the_spot)}", status_code=303)
+    choice = _record_suggestion_choice(request, hot, user, order)
+    return RedirectResponse(
+        f"/desk?filed={order.number}&dispatched={int(not on_the_spot)}&choice={choice}", status_code=303
+    )
+
+
+def _record_suggestion_choice(request: Request, hot: App, user: Any, order: Any) -> str:
+    """When the call had suggestions, keep what the agent chose (accepted or changed) for the model to learn.
+    Returns "accepted", "changed" or "" (no suggestion, or no category chosen)."""
+    call = _feed(request).current_call(user.username)
+    if call is None or call.suggestions is None or call.call_id not in (order.call_ids or ()):
+        return ""
+    if not order.category_path:
+        return ""
+    ready = call.suggestions
+    try:
+        with transaction(hot.session_factory) as session:
+            row = suggest_feedback.record(
+                session,
+                now=hot.clock.now(),
+                text=ready.text or " ".join(line.text for line in call.transcript) or order.description,
+                suggested=suggested_json(ready),
+                chosen_level1=order.category_path.split("/", 1)[0],
+                chosen_path=order.category_path,
+                chosen_unit=order.lead_unit,
+                agent=user.username,
+                call_id=call.call_id,
+                order_id=order.id,
+            )
+            return str(row.outcome)
+    except DomainError:
+        return ""
 
 
 @router.get("/desk/history")
@@ -248,18 +302,35 @@ def caller_history(request: Request, user: AgentUser, hot: Hot, lang: Lang, phon
 
 
 @router.get("/desk/kb")
-def kb(request: Request, user: AgentUser, hot: Hot, q: str = "") -> Response:
+def kb(request: Request, user: AgentUser, hot: Hot, lang: Lang, q: str = "") -> Response:
     port = kb_search(hot)
-    answers = port.search(q.strip(), 5) if port and q.strip() else []
-    return render(request, "_kb.html", {"answers": answers, "kb_connected": port is not None, "q": q})
+    query = q.strip()
+    error = ""
+    if len(query) > 200:
+        error = "At most 200 characters" if lang == "en" else "最多 200 字"
+    answers = port.search(query, 5) if port and query and not error else []
+    return render(
+        request,
+        "_kb.html",
+        {
+            "answers": answers,
+            "kb_connected": port is not None,
+            "q": q,
+            "searched": bool(query),
+            "kb_error": error,
+        },
+    )
 
 
-def _concerns(event: object, agent: str, feed: DeskFeed) -> bool:
+def _concerns(event: object, agent: str, feed: DeskFeed) -> str | None:
+    """``refresh`` (screen pop and live panels) or ``live`` (transcript and suggestions only) or None."""
     if isinstance(event, CallAnswered | CallEnded | AgentStatusChanged):
-        return event.agent == agent
+        return "refresh" if event.agent == agent else None
     if isinstance(event, TranscriptLine | SuggestionsReady):
-        return feed.agent_for_call(event.call_id) == agent
-    return isinstance(event, QueueStats)
+        if feed.agent_for_call(event.call_id) != agent:
+            return None
+        return "live"
+    return "refresh" if isinstance(event, QueueStats) else None
 
 
 @router.get("/desk/stream")
@@ -267,7 +338,7 @@ async def desk_stream(request: Request, user: AgentUser, hot: Hot) -> StreamingR
     """Server-sent events: ``refresh`` whenever this agent's call, transcript or suggestions change."""
     feed = _feed(request)
     agent = user.username
-    return sse_response(request, hot, lambda e: "refresh" if _concerns(e, agent, feed) else None)
+    return sse_response(request, hot, lambda e: _concerns(e, agent, feed))
 
 
 def sse_response(request: Request, hot: App, classify: Any) -> StreamingResponse:

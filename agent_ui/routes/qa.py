@@ -1,26 +1,62 @@
-"""QA staff: satisfaction callbacks (resolved orders due for one, result entry, automated results) and
-the scorecards of call reviews (which need the recordings component)."""
+"""Satisfaction callbacks (QA staff and agents) and quality review of calls (QA staff, supervisors).
+
+Callbacks: resolved orders due for one, manual result entry (closes or reopens the order through routing's
+WorkOrderService, which audits it), and the automated results. Reviews: the queue of sampled calls, a review
+page (recording, both transcripts, the work order, the scorecard form), the scorecards themselves and each
+agent's scores per week. Reviews and scorecards are the recordings component's (recordings.qa.QaService).
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import MetaData, Table, select
 
-from agent_ui.deps import CsrfChecked, Hot, Lang, QaUser
+from agent_ui import recording_views as rv
+from agent_ui.deps import CallbackUser, CsrfChecked, Hot, Lang, QaUser, ScorecardEditor
 from agent_ui.forms import domain_message, validation_errors
-from agent_ui.ports import recordings_catalog
 from agent_ui.queries import orders_in_state, recent_callbacks
 from agent_ui.rendering import render
 from agent_ui.routes.desk import actor_of
 from hotline.bootstrap import App
+from recordings.access import ListenAudit, Listener
+from recordings.context import recordings_context
+from recordings.orders import SqlOrderLookup
+from recordings.qa import QaService, ReviewInvalid, ScorecardItem
+from recordings.sampling import SamplingRules, run_sampling
 from routing.commands import CallbackCommand
 from routing.domain.enums import CallbackOutcome, OrderState
 from routing.domain.errors import DomainError
 
 router = APIRouter()
+
+# routing/callback_campaign.py (automated callbacks by phone) keeps its attempts in one of these tables;
+# the page shows them when the table exists, else only the callback records of the orders.
+CAMPAIGN_TABLES = ("callback_attempts", "callback_campaign_attempts")
+MAX_SCORECARD_ITEMS = 30
+
+
+def qa_service(hot: App) -> QaService:
+    return QaService(recordings_context(hot), hot.settings.timezone)
+
+
+# ---- callbacks -----------------------------------------------------------------------------------------
+
+
+def _campaign_attempts(hot: App, limit: int = 30) -> tuple[list[str], list[dict[str, Any]]]:
+    with hot.session_factory() as session:
+        for name in CAMPAIGN_TABLES:
+            if rv.table_exists(session, name):
+                table = Table(name, MetaData(), autoload_with=session.connection())
+                order_col = table.c["id"] if "id" in table.c else next(iter(table.c))
+                rows = session.execute(select(table).order_by(order_col.desc()).limit(limit)).mappings().all()
+                columns = [c.name for c in table.c if c.name not in ("id",)][:8]
+                return columns, [dict(r) for r in rows]
+    return [], []
 
 
 def _callbacks(
@@ -31,11 +67,14 @@ def _callbacks(
     flash: str = "",
     status_code: int = 200,
 ) -> Response:
+    columns, attempts = _campaign_attempts(hot)
     with hot.session_factory() as session:
         ctx: dict[str, Any] = {
             "due": orders_in_state(session, [OrderState.RESOLVED.value]),
             "done": recent_callbacks(session, 20),
             "automated": recent_callbacks(session, 20, automated_only=True),
+            "attempt_columns": columns,
+            "attempts": attempts,
             "outcomes": [o.value for o in CallbackOutcome],
             "errors": errors or {},
             "values": values or {},
@@ -45,18 +84,32 @@ def _callbacks(
 
 
 @router.get("/qa/callbacks")
-def callbacks(request: Request, user: QaUser, hot: Hot, lang: Lang, done: str = "") -> Response:
+def callbacks(request: Request, user: CallbackUser, hot: Hot, lang: Lang, done: str = "") -> Response:
     flash = ""
     if done:
-        flash = f"{done}: callback recorded" if lang == "en" else f"{done}：回访结果已登记"
+        state = hot.work_orders.get(done).state.value if _exists(hot, done) else ""
+        after = {
+            "closed": ("，工单已归档", "; the order is closed"),
+            "dispatched": ("，工单已重办", "; reopened"),
+        }
+        zh, en = after.get(state, ("", ""))
+        flash = f"{done}: callback recorded{en}" if lang == "en" else f"{done}：回访结果已登记{zh}"
     return _callbacks(request, hot, flash=flash)
+
+
+def _exists(hot: App, number: str) -> bool:
+    try:
+        hot.work_orders.get(number)
+    except DomainError:
+        return False
+    return True
 
 
 @router.post("/qa/callbacks/{number}", dependencies=[CsrfChecked])
 def record_callback(
     request: Request,
     number: str,
-    user: QaUser,
+    user: CallbackUser,
     hot: Hot,
     lang: Lang,
     outcome: Annotated[str, Form()] = "",
@@ -73,6 +126,8 @@ def record_callback(
         errors["solved"] = "Choose yes or no" if lang == "en" else "请选择是或否"
     if rating and not rating.strip().isdigit():
         errors["rating"] = "Enter 1 to 5" if lang == "en" else "请填写 1 至 5 的评分"
+    if len(note) > 2000:
+        errors["note"] = "Too long (2000 characters at most)" if lang == "en" else "内容过长（最多 2000 字）"
     cmd = None
     if not errors:
         try:
@@ -97,6 +152,270 @@ def record_callback(
     return RedirectResponse(f"/qa/callbacks?done={number}", status_code=303)
 
 
+# ---- review queue, review page -------------------------------------------------------------------------
+
+
+def _queue_page(
+    request: Request,
+    hot: App,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    flash: str = "",
+    status_code: int = 200,
+) -> Response:
+    with hot.session_factory() as session:
+        ctx = {
+            "queue": rv.review_queue(session),
+            "reviews": rv.recent_reviews(session, 20),
+            "agents": rv.agents_summary(session),
+            "errors": errors or {},
+            "values": values or {"day": hot.clock.now().astimezone(_tz(hot)).date().isoformat()},
+            "flash": flash,
+        }
+    return render(request, "qa_reviews.html", ctx, status_code=status_code)
+
+
+def _tz(hot: App) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(hot.settings.timezone)
+
+
+@router.get("/qa/reviews")
+def reviews(
+    request: Request, user: QaUser, hot: Hot, lang: Lang, done: str = "", sampled: str = ""
+) -> Response:
+    flash = ""
+    if done.isdigit():
+        flash = f"Review {done} saved" if lang == "en" else f"质检评分 {done} 已保存"
+    elif sampled.isdigit():
+        flash = f"{sampled} call(s) sampled" if lang == "en" else f"新抽取 {sampled} 个通话"
+    return _queue_page(request, hot, flash=flash)
+
+
+@router.post("/qa/samples/run", dependencies=[CsrfChecked])
+def run_samples(
+    request: Request,
+    user: QaUser,
+    hot: Hot,
+    lang: Lang,
+    day: Annotated[str, Form()] = "",
+    random_percent: Annotated[str, Form()] = "5",
+) -> Response:
+    errors: dict[str, str] = {}
+    chosen: date | None = None
+    try:
+        chosen = date.fromisoformat(day.strip())
+    except ValueError:
+        errors["day"] = "Enter a date like 2026-11-22" if lang == "en" else "请填写日期，如 2026-11-22"
+    try:
+        percent = float(random_percent)
+        if not 0 <= percent <= 100:
+            raise ValueError
+    except ValueError:
+        errors["random_percent"] = "Between 0 and 100" if lang == "en" else "须在 0 至 100 之间"
+        percent = 0.0
+    if errors or chosen is None:
+        return _queue_page(
+            request, hot, errors, {"day": day, "random_percent": random_percent}, status_code=422
+        )
+    ctx = recordings_context(hot)
+    picks = run_sampling(
+        ctx,
+        SqlOrderLookup(hot.session_factory),
+        rv.transcripts(hot),
+        chosen,
+        SamplingRules(random_percent=percent),
+        tz=hot.settings.timezone,
+    )
+    return RedirectResponse(f"/qa/reviews?sampled={len(picks)}", status_code=303)
+
+
+def _review_page(
+    request: Request,
+    hot: App,
+    user: Any,
+    recording_id: int,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    service = qa_service(hot)
+    card = service.ensure_default()
+    with hot.session_factory() as session:
+        rec = rv.get(session, recording_id)
+    if rec is None:
+        raise HTTPException(404)
+    segments = rv.segments(hot, rec.call_id)
+    orders = SqlOrderLookup(hot.session_factory).linked(rec.order_numbers, rec.call_id)
+    client = request.client.host if request.client else ""
+    if status_code == 200:
+        ListenAudit(hot.session_factory, hot.clock.now).record(
+            Listener(user.username, user.role.value), recording_id, "transcript", client=client
+        )
+    cards = service.scorecards()
+    chosen = next((c for c in cards if str(c.id) == (values or {}).get("scorecard_id")), card)
+    return render(
+        request,
+        "qa_review.html",
+        {
+            "rec": rec,
+            "segments": segments,
+            "caller_segments": [s for s in segments if s.leg == "caller"],
+            "agent_segments": [s for s in segments if s.leg == "agent"],
+            "orders": orders,
+            "card": chosen,
+            "cards": cards,
+            "items": [ScorecardItem.model_validate(i) for i in chosen.items],
+            "past": service.reviews(recording_id=recording_id),
+            "errors": errors or {},
+            "values": values or {},
+            "full_phone": False,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/qa/reviews/{recording_id}")
+def review_page(request: Request, recording_id: int, user: QaUser, hot: Hot) -> Response:
+    return _review_page(request, hot, user, recording_id)
+
+
+@router.post("/qa/reviews/{recording_id}", dependencies=[CsrfChecked])
+async def submit_review(request: Request, recording_id: int, user: QaUser, hot: Hot, lang: Lang) -> Response:
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    errors: dict[str, str] = {}
+    service = qa_service(hot)
+    cards = {str(c.id): c for c in service.scorecards()}
+    card = cards.get(values.get("scorecard_id", ""))
+    if card is None:
+        errors["scorecard_id"] = "Choose a scorecard" if lang == "en" else "请选择评分表"
+        return _review_page(request, hot, user, recording_id, errors, values, status_code=422)
+    scores: dict[str, float] = {}
+    for item in (ScorecardItem.model_validate(i) for i in card.items):
+        raw = values.get(f"score_{item.code}", "").strip()
+        if raw == "":
+            errors[f"score_{item.code}"] = "Score this item" if lang == "en" else "请为此项评分"
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not 0 <= value <= item.max_score:
+            errors[f"score_{item.code}"] = (
+                f"Between 0 and {item.max_score}" if lang == "en" else f"须在 0 至 {item.max_score} 之间"
+            )
+            continue
+        scores[item.code] = value
+    comments = values.get("comments", "")
+    if len(comments) > 4000:
+        errors["comments"] = (
+            "Too long (4000 characters at most)" if lang == "en" else "内容过长（最多 4000 字）"
+        )
+    if errors:
+        return _review_page(request, hot, user, recording_id, errors, values, status_code=422)
+    try:
+        review = service.submit_review(user.username, recording_id, card.id, scores, comments)
+    except LookupError as exc:
+        raise HTTPException(404) from exc
+    except ReviewInvalid as exc:
+        return _review_page(request, hot, user, recording_id, {"form": str(exc)}, values, status_code=422)
+    return RedirectResponse(f"/qa/reviews?done={review.id}", status_code=303)
+
+
+@router.get("/qa/agents/{agent}")
+def agent_scores(request: Request, agent: str, user: QaUser, hot: Hot) -> Response:
+    weeks = qa_service(hot).agent_scores(agent)
+    with hot.session_factory() as session:
+        rows = rv.recent_reviews(session, 50, agent=agent)
+    return render(request, "qa_agent.html", {"agent": agent, "weeks": weeks, "reviews": rows})
+
+
+# ---- scorecards ----------------------------------------------------------------------------------------
+
+ITEM_FIELDS = ("code", "label_zh", "label_en", "weight", "max_score", "instant_fail")
+
+
+def _scorecards_page(
+    request: Request,
+    hot: App,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    rows: int | None = None,
+    flash: str = "",
+    status_code: int = 200,
+) -> Response:
+    service = qa_service(hot)
+    card = service.ensure_default()
+    if values is None:
+        values = {"name": card.name}
+        for n, item in enumerate(card.items):
+            for f in ITEM_FIELDS:
+                v = item.get(f)
+                values[f"item{n}_{f}"] = ("on" if v else "") if f == "instant_fail" else str(v)
+        rows = len(card.items) + 2
+    return render(
+        request,
+        "qa_scorecards.html",
+        {
+            "card": card,
+            "versions": service.scorecards(active_only=False),
+            "rows": min(rows or 0, MAX_SCORECARD_ITEMS),
+            "errors": errors or {},
+            "values": values,
+            "flash": flash,
+        },
+        status_code=status_code,
+    )
+
+
 @router.get("/qa/scorecards")
-def scorecards(request: Request, user: QaUser, hot: Hot) -> Response:
-    return render(request, "qa_scorecards.html", {"connected": recordings_catalog(hot) is not None})
+def scorecards(request: Request, user: QaUser, hot: Hot, lang: Lang, saved: str = "") -> Response:
+    flash = ""
+    if saved.isdigit():
+        flash = f"Scorecard version {saved} saved" if lang == "en" else f"评分表第 {saved} 版已保存"
+    return _scorecards_page(request, hot, flash=flash)
+
+
+@router.post("/qa/scorecards", dependencies=[CsrfChecked])
+async def save_scorecard(request: Request, user: ScorecardEditor, hot: Hot, lang: Lang) -> Response:
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    errors: dict[str, str] = {}
+    name = values.get("name", "").strip()
+    if not name or len(name) > 64:
+        errors["name"] = (
+            "Enter a name (64 characters at most)" if lang == "en" else "请填写名称（最多 64 字）"
+        )
+    items: list[ScorecardItem] = []
+    rows = 0
+    for n in range(MAX_SCORECARD_ITEMS):
+        if not any(f"item{n}_{f}" in values for f in ITEM_FIELDS):
+            continue
+        rows = n + 1
+        raw = {f: values.get(f"item{n}_{f}", "").strip() for f in ITEM_FIELDS}
+        if not any(raw[f] for f in ("code", "label_zh", "label_en", "weight")):
+            continue  # an empty row
+        data: dict[str, Any] = {**raw, "instant_fail": raw["instant_fail"] in ("on", "true", "1")}
+        if data["instant_fail"] and not raw["max_score"]:
+            data["max_score"] = "1"
+        if not data["max_score"]:
+            data.pop("max_score")
+        try:
+            items.append(ScorecardItem.model_validate(data))
+        except ValidationError as exc:
+            for field, message in validation_errors(exc, lang).items():
+                if field not in ITEM_FIELDS:  # the model's own rule: instant-fail items are pass/fail
+                    field = "max_score"
+                    message = "Pass/fail items score 0 or 1" if lang == "en" else "一票否决项只能为 0 或 1 分"
+                errors.setdefault(f"item{n}_{field}", message)
+    if not items and not errors:
+        errors["items"] = "Add at least one item" if lang == "en" else "请至少填写一个评分项"
+    if errors:
+        return _scorecards_page(request, hot, errors, values, rows=rows + 1, status_code=422)
+    try:
+        card = qa_service(hot).save_scorecard(name, items)
+    except ReviewInvalid as exc:
+        return _scorecards_page(request, hot, {"items": str(exc)}, values, rows=rows + 1, status_code=422)
+    return RedirectResponse(f"/qa/scorecards?saved={card.version}", status_code=303)

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from agent_ui.deps import CsrfChecked, Hot, Lang, SupervisorUser, WebUser
+from agent_ui.deps import CsrfChecked, Hot, Lang, SupervisorUser, Users, WebUser
 from agent_ui.forms import domain_message, text_required
 from agent_ui.live import AgentStatusChanged, CallAnswered, CallEnded, DeskFeed, QueueStats
-from agent_ui.ports import call_monitor
+from agent_ui.ports import MONITOR_MODES, call_monitor
 from agent_ui.queries import open_supervisions, orders_in_state, pending_requests, units, wallboard
 from agent_ui.rendering import render
 from agent_ui.routes.desk import actor_of, sse_response
@@ -25,8 +25,6 @@ from routing.domain.errors import DomainError
 from routing.domain.model import Target
 
 router = APIRouter()
-
-MONITOR_MODES = ("spy", "whisper", "barge")
 
 
 def _day_start(hot: App) -> datetime:
@@ -256,15 +254,43 @@ def reopen(
     return RedirectResponse(f"/supervisor/rulings?done=reopen&n={number}", status_code=303)
 
 
-@router.get("/supervisor/monitor")
-def monitor_page(request: Request, user: SupervisorUser, hot: Hot) -> Response:
+def _sessions(request: Request) -> dict[str, dict[str, str]]:
+    sessions: dict[str, dict[str, str]] | None = getattr(request.app.state, "ui_monitor_sessions", None)
+    if sessions is None:
+        sessions = {}
+        request.app.state.ui_monitor_sessions = sessions
+    return sessions
+
+
+def _monitor_page(
+    request: Request, hot: App, error: str = "", flash: str = "", status_code: int = 200
+) -> Response:
     feed: DeskFeed = request.app.state.ui_feed
     live = [(agent, call) for agent, call in feed.calls.items() if call.ended_at is None]
     return render(
         request,
         "monitor.html",
-        {"live": live, "connected": call_monitor(hot) is not None, "modes": MONITOR_MODES},
+        {
+            "live": live,
+            "connected": call_monitor(hot) is not None,
+            "modes": MONITOR_MODES,
+            "error": error,
+            "flash": flash,
+            "sessions": _sessions(request),
+        },
+        status_code=status_code,
     )
+
+
+@router.get("/supervisor/monitor")
+def monitor_page(request: Request, user: SupervisorUser, hot: Hot, lang: Lang, started: str = "") -> Response:
+    flash = ""
+    if started in MONITOR_MODES:
+        zh = {"spy": "监听", "whisper": "耳语", "barge": "强插"}[started]
+        flash = (
+            f"Calling your extension for {started}" if lang == "en" else f"正在呼叫您的分机（{zh}），请接听"
+        )
+    return _monitor_page(request, hot, flash=flash)
 
 
 @router.post("/supervisor/calls/{call_id}/monitor", dependencies=[CsrfChecked])
@@ -274,6 +300,7 @@ def monitor(
     user: SupervisorUser,
     hot: Hot,
     lang: Lang,
+    users: Users,
     mode: Annotated[str, Form()] = "",
     extension: Annotated[str, Form()] = "",
 ) -> Response:
@@ -282,20 +309,42 @@ def monitor(
     error = ""
     if mode not in MONITOR_MODES:
         error = "Choose listen, whisper or barge" if lang == "en" else "请选择监听、耳语或强插"
-    elif not extension.strip().isdigit():
+    elif not extension.strip().isdigit() or len(extension.strip()) > 16:
         error = "Enter your extension number" if lang == "en" else "请填写您的分机号"
     elif port is None:
         error = "The switch is not connected" if lang == "en" else "交换机未连接"
     elif feed.agent_for_call(call_id) is None:
         error = "No such live call" if lang == "en" else "该通话不存在或已结束"
+    session_id = ""
+    if not error:
+        assert port is not None
+        try:
+            session_id = port.monitor(call_id, extension.strip(), mode)
+        except (RuntimeError, ValueError) as exc:
+            error = f"The switch refused: {exc}" if lang == "en" else f"交换机拒绝了请求：{exc}"
     if error:
-        live = [(agent, call) for agent, call in feed.calls.items() if call.ended_at is None]
-        return render(
-            request,
-            "monitor.html",
-            {"live": live, "connected": port is not None, "modes": MONITOR_MODES, "error": error},
-            status_code=422,
-        )
-    assert port is not None
-    port.monitor(call_id, extension.strip(), mode)
+        return _monitor_page(request, hot, error=error, status_code=422)
+    agent = feed.agent_for_call(call_id) or ""
+    _sessions(request)[session_id] = {
+        "call_id": call_id,
+        "agent": agent,
+        "mode": mode,
+        "extension": extension.strip(),
+        "by": user.username,
+    }
+    client = request.client.host if request.client else ""
+    users.audit(user.username, user.role.value, f"monitor_{mode}", call_id, f"agent {agent}", client)
+    return RedirectResponse(f"/supervisor/monitor?started={mode}", status_code=303)
+
+
+@router.post("/supervisor/monitor/{session_id}/stop", dependencies=[CsrfChecked])
+def stop_monitor(request: Request, session_id: str, user: SupervisorUser, hot: Hot, lang: Lang) -> Response:
+    port = call_monitor(hot)
+    session = _sessions(request).pop(session_id, None)
+    if session is not None and port is not None:
+        try:
+            port.stop(session_id)
+        except RuntimeError as exc:
+            error = f"The switch refused: {exc}" if lang == "en" else f"交换机拒绝了请求：{exc}"
+            return _monitor_page(request, hot, error=error, status_code=422)
     return RedirectResponse("/supervisor/monitor", status_code=303)

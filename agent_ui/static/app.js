@@ -33,7 +33,13 @@
     var refresh = function () {
       if (window.htmx && target && url) { window.htmx.ajax("GET", url, { target: target, swap: "innerHTML" }); }
     };
-    source.addEventListener("refresh", refresh);
+    var live = function () {
+      if (window.htmx && el.dataset.live && el.dataset.liveUrl) {
+        window.htmx.ajax("GET", el.dataset.liveUrl, { target: el.dataset.live, swap: "innerHTML" });
+      }
+    };
+    source.addEventListener("refresh", function () { refresh(); live(); });
+    source.addEventListener("live", live);
     source.addEventListener("alarm", function (e) {
       var list = document.querySelector(el.dataset.alarms || "#alarm-feed");
       if (list) {
@@ -90,4 +96,50 @@
     }
   }
   document.addEventListener("DOMContentLoaded", picker);
+
+  // Recording player: a click on a transcript line seeks the <audio> there (a Range request fetches the
+  // bytes); while it plays, the line being spoken is highlighted.
+  function player() {
+    document.querySelectorAll("ol.segments[data-player]").forEach(function (list) {
+      var audio = document.querySelector(list.dataset.player);
+      if (!audio) { return; }
+      var lines = Array.prototype.slice.call(list.querySelectorAll("li.seg"));
+      function seek(li) {
+        audio.currentTime = parseInt(li.dataset.start, 10) / 1000;
+        var played = audio.play();
+        if (played && played.catch) { played.catch(function () {}); }
+      }
+      lines.forEach(function (li) {
+        li.addEventListener("click", function () { seek(li); });
+        li.addEventListener("keydown", function (e) { if (e.key === "Enter") { seek(li); } });
+      });
+      audio.addEventListener("timeupdate", function () {
+        var ms = audio.currentTime * 1000;
+        lines.forEach(function (li) {
+          var on = ms >= parseInt(li.dataset.start, 10) && ms < parseInt(li.dataset.end, 10);
+          li.classList.toggle("current", on);
+        });
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", player);
+
+  // Suggestions panel: "use" puts the suggested category into the work-order form's picker.
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest ? e.target.closest("[data-use-category]") : null;
+    if (!button) { return; }
+    e.preventDefault();
+    var l3 = document.getElementById("category_id");
+    var data = document.getElementById("categories-data");
+    if (!l3 || !data) { return; }
+    var id = button.dataset.useCategory;
+    var c = JSON.parse(data.textContent).filter(function (x) { return String(x[0]) === id; })[0];
+    if (!c) { return; }
+    var l1 = document.getElementById("cat-l1"), l2 = document.getElementById("cat-l2");
+    l1.value = c[1]; l1.dispatchEvent(new Event("change"));
+    l2.value = c[2]; l2.dispatchEvent(new Event("change"));
+    l3.value = id; l3.dispatchEvent(new Event("change", { bubbles: true }));
+    document.querySelectorAll("[data-use-category]").forEach(function (b) { b.classList.remove("chosen"); });
+    button.classList.add("chosen");
+  });
 })();

@@ -24,6 +24,8 @@ DEPT = frozenset({HANDLER, HEAD})
 SUPERVISION = frozenset({SUP, ADMIN})
 QUALITY = frozenset({QA, SUP, ADMIN})
 RECORDINGS = frozenset({SUP, QA, ADMIN})
+CALLBACKS = frozenset({AGENT, QA, SUP, ADMIN})
+SCORECARD_EDITORS = frozenset({QA, ADMIN})
 ADMINS = frozenset({ADMIN})
 
 EXPECTED: dict[tuple[str, str], frozenset[str]] = {
@@ -33,6 +35,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/logout"): EVERY_ROLE,
     ("GET", "/desk"): DESK,
     ("GET", "/desk/pop"): DESK,
+    ("GET", "/desk/live"): DESK,
     ("POST", "/desk/status"): DESK,
     ("POST", "/desk/suggest"): DESK,
     ("POST", "/desk/orders"): DESK,
@@ -56,12 +59,20 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/supervisor/reopen"): SUPERVISION,
     ("GET", "/supervisor/monitor"): SUPERVISION,
     ("POST", "/supervisor/calls/{call_id}/monitor"): SUPERVISION,
-    ("GET", "/qa/callbacks"): QUALITY,
-    ("POST", "/qa/callbacks/{number}"): QUALITY,
+    ("POST", "/supervisor/monitor/{session_id}/stop"): SUPERVISION,
+    ("GET", "/qa/callbacks"): CALLBACKS,
+    ("POST", "/qa/callbacks/{number}"): CALLBACKS,
+    ("GET", "/qa/reviews"): QUALITY,
+    ("POST", "/qa/samples/run"): QUALITY,
+    ("GET", "/qa/reviews/{recording_id}"): QUALITY,
+    ("POST", "/qa/reviews/{recording_id}"): QUALITY,
+    ("GET", "/qa/agents/{agent}"): QUALITY,
     ("GET", "/qa/scorecards"): QUALITY,
+    ("POST", "/qa/scorecards"): SCORECARD_EDITORS,
     ("GET", "/orders/{number}"): EVERY_ROLE,
     ("POST", "/orders/{number}/reveal-phone"): EVERY_ROLE,
     ("GET", "/recordings"): RECORDINGS,
+    ("GET", "/recordings/{recording_id}"): RECORDINGS,
     ("GET", "/admin/users"): ADMINS,
     ("POST", "/admin/users"): ADMINS,
     ("POST", "/admin/users/{username}/reset-password"): ADMINS,
@@ -116,7 +127,15 @@ def test_authorization_matrix(hot: App, who: str) -> None:
         ),
         Actor("seed", "agent"),
     )
-    values = {"number": order.number, "supervision": "DB0000", "call_id": "call-1", "username": "victim"}
+    values = {
+        "number": order.number,
+        "supervision": "DB0000",
+        "call_id": "call-1",
+        "username": "victim",
+        "recording_id": "999",
+        "agent": "agent1",
+        "session_id": "mon-1",
+    }
     client = TestClient(web)
     usernames = {AGENT: "agent1", SUP: "leader1", QA: "qa1", HANDLER: "dept1", HEAD: "head1", ADMIN: "admin"}
     token = ""
