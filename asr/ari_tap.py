@@ -9,6 +9,7 @@ a 404 there means Asterisk already destroyed it with the call, which is fine.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 import httpx
@@ -16,6 +17,8 @@ import httpx
 from asr.events import Leg
 
 SPY: dict[Leg, str] = {"caller": "in", "agent": "out"}
+# Waits between addChannel attempts while the new channels reach Stasis (about 3 s in all under load).
+STASIS_RETRY_DELAYS: tuple[float | None, ...] = (0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.5, None)
 
 
 @dataclass
@@ -77,10 +80,26 @@ class AriTap:
             },
         )
         bridge = await self._post("/bridges", {"type": "mixing", "name": f"asr-{channel_id}-{leg}"})
-        await self._post(
-            f"/bridges/{bridge['id']}/addChannel", {"channel": f"{snoop['id']},{external['id']}"}
-        )
-        return LegTap(leg, snoop["id"], external["id"], bridge["id"])
+        handle = LegTap(leg, snoop["id"], external["id"], bridge["id"])
+        try:
+            await self._add_when_in_stasis(bridge["id"], f"{snoop['id']},{external['id']}")
+        except Exception:
+            await self.untap(CallTapHandles(channel_id, [handle]))
+            raise
+        return handle
+
+    async def _add_when_in_stasis(self, bridge_id: str, channels: str) -> None:
+        # A snoop or externalMedia channel is created at once but enters our Stasis application a moment
+        # later; until then Asterisk answers addChannel with 422 "Channel not in Stasis application".
+        for delay in STASIS_RETRY_DELAYS:
+            response = await self._client.post(
+                f"/bridges/{bridge_id}/addChannel", params={"channel": channels}
+            )
+            if response.status_code < 300:
+                return
+            if response.status_code != 422 or delay is None:
+                raise AriError(f"POST addChannel → {response.status_code} {response.text[:200]}")
+            await asyncio.sleep(delay)
 
     async def untap(self, handles: CallTapHandles) -> None:
         for leg in handles.legs:

@@ -78,3 +78,51 @@ async def test_a_failed_step_undoes_what_was_made() -> None:
         await tap.tap("chan-1", {"caller": 40000})
     assert [c[0] for c in calls] == ["POST", "POST", "POST"]  # the leg was not complete: nothing recorded
     await tap.aclose()
+
+
+def _not_in_stasis_for(attempts: int) -> tuple[list[str], httpx.MockTransport]:
+    """Asterisk answers addChannel with 422 until the new channels have entered Stasis."""
+    seen: list[str] = []
+    ids = itertools.count(1)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url.path}")
+        if request.url.path.endswith("/addChannel"):
+            tries = sum(s.endswith("/addChannel") for s in seen)
+            if tries <= attempts:
+                return httpx.Response(422, json={"message": "Channel not in Stasis application"})
+            return httpx.Response(204)
+        if request.method == "DELETE":
+            return httpx.Response(204)
+        return httpx.Response(200, json={"id": f"id-{next(ids)}"})
+
+    return seen, httpx.MockTransport(handler)
+
+
+async def test_adding_to_the_bridge_waits_until_the_channels_are_in_stasis(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("asr.ari_tap.STASIS_RETRY_DELAYS", (0.0, 0.0, 0.0, None))
+    seen, transport = _not_in_stasis_for(2)
+    tap = AriTap("http://127.0.0.1:8088", "hotline", "pw", "hotline", transport=transport)
+    handles = await tap.tap("chan-1", {"caller": 40000})
+    assert [leg.bridge_id for leg in handles.legs] == ["id-3"]
+    assert sum(s.endswith("/addChannel") for s in seen) == 3 and not any(s.startswith("DELETE") for s in seen)
+    await tap.aclose()
+
+
+async def test_channels_that_never_reach_stasis_fail_the_tap_and_are_removed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("asr.ari_tap.STASIS_RETRY_DELAYS", (0.0, 0.0, None))
+    seen, transport = _not_in_stasis_for(99)
+    tap = AriTap("http://127.0.0.1:8088", "hotline", "pw", "hotline", transport=transport)
+    with pytest.raises(AriError, match="422"):
+        await tap.tap("chan-1", {"caller": 40000})
+    assert sum(s.endswith("/addChannel") for s in seen) == 3
+    assert [s for s in seen if s.startswith("DELETE")] == [
+        "DELETE /ari/bridges/id-3",
+        "DELETE /ari/channels/id-2",
+        "DELETE /ari/channels/id-1",
+    ]
+    await tap.aclose()
