@@ -29,6 +29,7 @@ COMPONENT_COMMANDS = (
     ("kb", "routing.kb.cli"),
     ("recordings", "recordings.cli"),
     ("users", "agent_ui.cli"),
+    ("callbacks", "routing.callback_cli"),
 )
 
 

@@ -8,6 +8,7 @@ import importlib.util
 # Each component owns its tables and its own Alembic branch (see hotline/migrations/README.md).
 COMPONENT_TABLE_MODULES = (
     "routing.orm",
+    "routing.callback_orm",
     "routing.kb.orm",
     "routing.suggest.orm",
     "telephony.orm",

@@ -59,6 +59,18 @@ class Settings(BaseSettings):
     fastagi_port: int = 4573
     sip_port: int = 5060
 
+    # Outbound calls: satisfaction survey (回访) and callback-in-queue (telephony/outbound.py). Exactly one
+    # process serves the outbound ARI application: the web process by default; with several web workers
+    # set HOTLINE_OUTBOUND_ENABLED=false there and run `hotline callbacks run` once.
+    outbound_enabled: bool = True
+    outbound_dial_template: str = "PJSIP/{number}@units"
+    outbound_caller_id: str = "12345"
+    outbound_ring_seconds: int = Field(default=30, gt=0, le=120)
+    callback_windows: str = "09:00-12:00,14:00-20:00"
+    callback_first_call_minutes: float = Field(default=30, ge=0)
+    callback_retry_minutes: float = Field(default=120, gt=0)
+    callback_max_attempts: int = Field(default=3, ge=1)
+
     # Speech recognition
     asr_enabled: bool = True  # transcribe answered calls live (when telephony is enabled and a model exists)
     vosk_model_path: Path | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import importlib.util
 import threading
@@ -42,6 +43,7 @@ def create_web_app(
         telephony = _start_telephony(hot) if hot.settings.telephony_enabled else None
         if telephony is not None:
             _start_live_calls(hot)
+        outbound = _start_outbound(hot) if telephony is not None and hot.settings.outbound_enabled else None
         recordings_jobs = None
         if run_scheduler and "recordings.api" in installed:
             from recordings.jobs import daily_recordings_jobs
@@ -60,6 +62,9 @@ def create_web_app(
         stop.set()
         if recordings_jobs is not None:
             recordings_jobs.cancel()
+        if outbound is not None:
+            outbound[0].set()
+            outbound[1].cancel()
         if telephony is not None:
             telephony.cancel()
         if ingestor is not None:
@@ -99,22 +104,18 @@ def _listeners_are_desk_users(hot: App) -> None:
 
 
 def _start_telephony(hot: App) -> asyncio.Task[None]:
-    """Follow Asterisk's ARI events into call records and screen pops (reconnects on its own)."""
-    from telephony.ari import AriClient, AriEndpoint
-    from telephony.records import CallRecorder
+    """Follow Asterisk's ARI events into call records and screen pops; transfers and call-order links."""
     from telephony.secrets import load_or_create
-    from telephony.service import TelephonyService
+    from telephony.wiring import start_telephony
 
     s = hot.settings
-    secrets = load_or_create(s.data_dir, ari_password_override=s.ari_password)
-    client = AriClient(AriEndpoint(s.ari_url, s.ari_user, secrets.ari_password, s.ari_app))
     if importlib.util.find_spec("telephony.monitor") is not None:
         from telephony.monitor import AriCallMonitor
 
         # Supervisors listen, whisper or barge through ARI snoops (the desk's call_monitor port).
+        secrets = load_or_create(s.data_dir, ari_password_override=s.ari_password)
         hot.extras["call_monitor"] = AriCallMonitor(s.ari_url, s.ari_user, secrets.ari_password, s.ari_app)
-    service = TelephonyService(client, CallRecorder(hot.session_factory, hot.bus))
-    return asyncio.create_task(service.run(), name="telephony")
+    return start_telephony(hot)
 
 
 def _start_live_calls(hot: App) -> None:
@@ -128,6 +129,30 @@ def _start_live_calls(hot: App) -> None:
     get = getattr(holder, "get", None)
     if callable(get):  # load the classifier now, not on the first caller's first sentence
         threading.Thread(target=get, name="suggestions-preload", daemon=True).start()
+
+
+def _start_outbound(hot: App) -> tuple[asyncio.Event, asyncio.Task[None]]:
+    """Satisfaction callbacks (回访) and callback-in-queue on the switch's outbound ARI application."""
+    from routing.callback_campaign import CallbackCampaign
+    from routing.callback_policy import policy_from_settings
+    from telephony.outbound import AriDialer, outbound_from_settings
+    from telephony.queue_callback import QueueCallbacks, QueueCallbackStore
+
+    ari, plan = outbound_from_settings(hot.settings)
+    campaign = CallbackCampaign(hot.work_orders, AriDialer(ari, plan), policy_from_settings(hot.settings))
+    queue_callbacks = QueueCallbacks(ari, QueueCallbackStore(hot.write_session_factory), hot.clock, plan=plan)
+    hot.extras["callback_campaign"] = campaign
+    stop = asyncio.Event()
+
+    async def run() -> None:
+        with contextlib.suppress(TimeoutError):
+            await ari.start()  # keeps reconnecting while the switch is down
+        try:
+            await asyncio.gather(campaign.run_forever(stop), queue_callbacks.run_forever(stop))
+        finally:
+            await ari.aclose()
+
+    return stop, asyncio.create_task(run(), name="outbound")
 
 
 def app_factory() -> FastAPI:

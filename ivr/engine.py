@@ -13,7 +13,7 @@ from datetime import datetime
 
 from ivr.announcements import AnnouncementSource, NoAnnouncements
 from ivr.model import Action, Language, Menu, Node, Period, Route
-from ivr.orders import OrderStatusLookup
+from ivr.orders import OrderStatusLookup, order_number_from_keys
 from ivr.port import CallPort
 from ivr.schedule import WorkCalendar, period_at
 
@@ -62,6 +62,9 @@ QUEUE_OF_ROUTE = {
     Route.QUEUE_URGENT: "urgent",
 }
 URGENT_PRIORITY = 10
+# Set during the call when "query my work order" found the order (the ARI recorder stores them).
+ORDER_VARIABLE = "HOTLINE_ORDER_QUERIED"
+ORDER_STATE_VARIABLE = "HOTLINE_ORDER_STATE"
 
 
 def hotline_variables(result: IvrResult) -> dict[str, str]:
@@ -240,6 +243,10 @@ class IvrEngine:
                 port.play(self._sound(state, "order_not_found"))
                 continue
             state.choices.append(f"order:{keys}")
+            # Told to the switch at once (not only at the end): a caller who hangs up after hearing the
+            # state was still answered, and the call record shows which order they asked about.
+            port.set_variable(ORDER_VARIABLE, order_number_from_keys(keys))
+            port.set_variable(ORDER_STATE_VARIABLE, status)
             port.play(self._sound(state, "order_number_is"))
             self._say_digits(port, state, keys)
             port.play(self._sound(state, "order_state_is"))

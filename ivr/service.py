@@ -145,14 +145,52 @@ def run_survey(
     order_number: str | None = None,
     language: Language | None = None,
 ) -> SurveyAnswers:
-    """The satisfaction survey on an outbound callback; sets HOTLINE_SURVEY_SOLVED / _RATING and returns them."""
-    result = services.survey_engine().run(
-        port, services.clock.now(), language=language, order_number=order_number
+    """The satisfaction survey on an outbound callback; sets HOTLINE_SURVEY_SOLVED / _RATING and returns them.
+
+    Each answer is put on the channel as soon as it is given, so that a citizen who says "not solved" and
+    hangs up before rating still counts (the dialplan's hangup handler reports what is there)."""
+    engine = services.survey_engine()
+    result = engine.run(
+        _AnswersAsTheyCome(port, engine.menu),
+        services.clock.now(),
+        language=language,
+        order_number=order_number,
     )
     for name, value in survey_variables(result).items():
         port.set_variable(name, value)
     solved, rating = result.answers.get("solved"), result.answers.get("rating")
     return SurveyAnswers(int(solved) if solved else None, int(rating) if rating else None)
+
+
+class _AnswersAsTheyCome:
+    """The call port, plus: a key that answers a survey question is set on the channel at once."""
+
+    def __init__(self, port: CallPort, menu: Menu) -> None:
+        self.port = port
+        self.questions: dict[str, tuple[str, frozenset[str]]] = {}
+        for node in menu.nodes.values():
+            for period in Period:
+                asked = node.for_period(period)
+                answers = {a.answer for a in asked.options.values() if a.answer}
+                if asked.prompt and len(answers) == 1:
+                    keys = frozenset(k for k, a in asked.options.items() if a.answer)
+                    self.questions[asked.prompt] = (answers.pop(), keys)
+
+    def play(self, prompt: str) -> None:
+        self.port.play(prompt)
+
+    def read_digits(self, prompt: str, max_digits: int, timeout_ms: int) -> str | None:
+        keys = self.port.read_digits(prompt, max_digits, timeout_ms)
+        question = self.questions.get(prompt.rsplit("/", 1)[-1])
+        if keys and question and keys[0] in question[1]:
+            self.port.set_variable(f"HOTLINE_SURVEY_{question[0].upper()}", keys[0])
+        return keys
+
+    def set_variable(self, name: str, value: str) -> None:
+        self.port.set_variable(name, value)
+
+    def hangup(self) -> None:
+        self.port.hangup()
 
 
 def hotline_handlers(services: IvrServices) -> dict[str, SessionHandler]:

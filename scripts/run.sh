@@ -37,11 +37,8 @@ if [ "$(id -u)" -eq 0 ] && command -v debootstrap >/dev/null; then
     export HOTLINE_ASR_SECOND_PASS="${HOTLINE_ASR_SECOND_PASS:-true}"
     export HF_HUB_OFFLINE=1
     $BIN/hotline ivr serve & pids+=($!)
-    cat <<TXT
-
-拨入 / Dial in: register nothing; point a SIP softphone (e.g. baresip, Linphone, MicroSIP) on this machine
-at sip:12345@127.0.0.1 (UDP 5060). Agents' SIP accounts: \`$BIN/hotline asterisk status\`.
-TXT
+    # SIP accounts for the demo desk agents (SIP user = desk user) and how to dial in.
+    $BIN/hotline asterisk demo-agents
   else
     echo "Asterisk did not start; the web desk runs without telephony."
   fi

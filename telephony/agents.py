@@ -71,6 +71,8 @@ class AgentDesk:
                 "an agent's SIP username is 'agent' followed by letters or digits, e.g. agent1001"
             )
         with self.factory() as session, session.begin():
+            if session.scalar(select(AgentRow.id).where(AgentRow.username == username)) is not None:
+                raise AgentError(f"agent {username} already exists")
             row = AgentRow(
                 username=username,
                 name=name,
@@ -81,6 +83,21 @@ class AgentDesk:
             )
             session.add(row)
         return row
+
+    def all(self) -> list[AgentRow]:
+        with self.factory() as session:
+            return list(session.scalars(select(AgentRow).order_by(AgentRow.username)))
+
+    def remove(self, username: str) -> None:
+        """Delete the account; a logged-in agent leaves their queues first. Call records keep the name."""
+        row = self._get(username)
+        if row.state != "logged_out":
+            for queue in row.skills:
+                self.cli.rx(f"queue remove member {member(username)} from {queue}", check=False)
+        with self.factory() as session, session.begin():
+            found = session.scalar(select(AgentRow).where(AgentRow.username == username))
+            if found is not None:
+                session.delete(found)
 
     def _set_state(self, username: str, state: str, now: datetime, reason: str = "") -> AgentRow:
         with self.factory() as session, session.begin():
@@ -115,20 +132,47 @@ class AgentDesk:
             self.cli.rx(f"queue remove member {member(username)} from {queue}", check=False)
         self._set_state(username, "logged_out", now)
 
+    def _pause_everywhere(self, username: str, reason: str) -> None:
+        # Asterisk 22's CLI takes a reason only together with a queue ("queue pause member M queue Q reason
+        # R"); "queue pause member M reason R" just prints the usage and pauses nothing, with exit status 0.
+        for queue in self._get(username).skills:
+            reply = self.cli.rx(f"queue pause member {member(username)} queue {queue} reason {reason}")
+            if reply.lstrip().startswith("Usage") or "Unable" in reply:
+                raise AgentError(f"the switch refused to pause {username} in {queue}: {reply.strip()}")
+
     def pause(self, username: str, now: datetime, reason: str = "break") -> None:
         if not reason.replace("-", "").isalnum():
             raise AgentError("a pause reason is one word")
-        self.cli.rx(f"queue pause member {member(username)} reason {reason}")
+        self._pause_everywhere(username, reason)
         self._set_state(username, "paused", now, reason)
 
     def wrap_up(self, username: str, now: datetime) -> None:
         """After a call: no new call until ``ready`` (queues also hold their own wrapuptime)."""
-        self.cli.rx(f"queue pause member {member(username)} reason wrap-up")
+        self._pause_everywhere(username, "wrap-up")
         self._set_state(username, "wrap_up", now, "wrap-up")
 
     def ready(self, username: str, now: datetime) -> None:
         self.cli.rx(f"queue unpause member {member(username)}")
         self._set_state(username, "available", now)
+
+    def has_account(self, username: str) -> bool:
+        with self.factory() as session:
+            return session.scalar(select(AgentRow.id).where(AgentRow.username == username)) is not None
+
+    def apply_desk_status(self, username: str, status: str, now: datetime, reason: str = "") -> None:
+        """What the agent chose on the web desk, on the switch: ready (logging in first when logged out),
+        paused with a reason, or wrap-up. Without this app_queue would keep ringing a 'paused' agent."""
+        if status == "ready":
+            if self._get(username).state == "logged_out":
+                self.login(username, now)
+            else:
+                self.ready(username, now)
+        elif status == "paused":
+            self.pause(username, now, reason or "break")
+        elif status == "wrap_up":
+            self.wrap_up(username, now)
+        else:
+            raise AgentError(f"unknown desk status {status!r}")
 
 
 def generated_username() -> str:

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.bootstrap import bootstrap
+from hotline.settings import Settings
+from telephony.agents import SKILLS, AgentDesk, AgentError, QueueCli, RecordingCli
 from telephony.provision import ProvisionError, provision
-from telephony.setup import asterisk_root, ivr_sounds, load_agents, main_switch
+from telephony.setup import (
+    asterisk_root,
+    dial_in_text,
+    ensure_demo_agents,
+    ivr_sounds,
+    load_agents,
+    main_switch,
+    reload_if_running,
+)
 from telephony.switch import SwitchError
 
 app = typer.Typer(help="电话交换机 Asterisk / the Asterisk switch", no_args_is_help=True)
@@ -103,3 +115,76 @@ def status() -> None:
     console.print(table)
     if not running:
         raise typer.Exit(3)
+
+
+agent_app = typer.Typer(help="坐席账号 / agents' SIP accounts", no_args_is_help=True)
+app.add_typer(agent_app, name="agent")
+
+
+def _desk_and_switch() -> tuple[AgentDesk, Settings, sessionmaker[Session]]:
+    hot = bootstrap()
+    settings = hot.settings
+    switch = main_switch(settings, load_agents(hot.session_factory))
+    cli: QueueCli = switch if switch.is_running() else RecordingCli([])
+    return AgentDesk(hot.session_factory, cli), settings, hot.session_factory
+
+
+@agent_app.command("add")
+def agent_add(
+    username: Annotated[str, typer.Argument(help="SIP user = web desk user, e.g. agent1001")],
+    name: Annotated[str, typer.Option(help="display name, e.g. 话务员 小林")],
+    skills: Annotated[str, typer.Option(help="comma-separated: consultation,complaint,urgent")] = ",".join(
+        SKILLS
+    ),
+    contact: Annotated[str | None, typer.Option(help="fixed SIP URI instead of registration")] = None,
+    login: Annotated[bool, typer.Option(help="a queue member at once")] = True,
+) -> None:
+    """新增坐席 / Create an agent's SIP account; the password is printed once."""
+    desk, settings, factory = _desk_and_switch()
+    try:
+        row = desk.create(username, name, [s.strip() for s in skills.split(",") if s.strip()], contact=contact)
+    except AgentError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    reloaded = reload_if_running(settings, factory)
+    if login:
+        desk.login(username, datetime.now(UTC))
+    console.print(f"坐席 / agent [bold]{row.username}[/bold] ({row.name}): skills {', '.join(row.skills)}")
+    console.print(f"SIP 密码 / password (shown once): [bold]{row.sip_password}[/bold]")
+    typer.echo(dial_in_text(settings, [(row.username, row.sip_password)]))
+    if not reloaded:
+        console.print("Asterisk 未运行 / not running: the account is rendered by `hotline asterisk up`.")
+
+
+@agent_app.command("list")
+def agent_list() -> None:
+    """坐席列表 / Agents, skills and states (no passwords)."""
+    desk, _settings, _factory = _desk_and_switch()
+    table = Table("username", "name", "skills", "state", "since")
+    for row in desk.all():
+        since = row.state_changed_at.isoformat(timespec="seconds") if row.state_changed_at else ""
+        state = f"{row.state} ({row.pause_reason})" if row.pause_reason else row.state
+        table.add_row(row.username, row.name, ",".join(row.skills), state, since)
+    console.print(table)
+
+
+@agent_app.command("remove")
+def agent_remove(username: str) -> None:
+    """删除坐席 / Remove an agent's SIP account (they leave their queues first)."""
+    desk, settings, factory = _desk_and_switch()
+    try:
+        desk.remove(username)
+    except AgentError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    reload_if_running(settings, factory)
+    console.print(f"坐席 / agent {username} removed")
+
+
+@app.command("demo-agents")
+def demo_agents() -> None:
+    """演示坐席 / SIP accounts for the web desk's demo agents, and how to dial in (``make run``)."""
+    hot = bootstrap()
+    accounts = ensure_demo_agents(hot.session_factory)
+    reload_if_running(hot.settings, hot.session_factory)
+    typer.echo(dial_in_text(hot.settings, accounts))

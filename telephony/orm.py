@@ -80,3 +80,30 @@ class CallWorkOrderRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[str] = mapped_column(ForeignKey("tel_calls.call_id", ondelete="CASCADE"), index=True)
     work_order_number: Mapped[str] = mapped_column(String(32), index=True)
+
+
+class QueueCallbackRow(Base):
+    """A caller who asked to be called back instead of waiting (telephony/queue_callback.py).
+
+    ``state``: waiting (a placeholder goes into the queue at ``next_attempt_at``), placed (the placeholder
+    holds the place in app_queue), connecting (an agent took it; the citizen's phone rings), done (talked),
+    manual (not reached after ``attempts``: the agents call back by hand), cancelled.
+    """
+
+    __tablename__ = "tel_queue_callbacks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)  # the caller's channel (UNIQUEID)
+    phone: Mapped[str] = mapped_column(String(32))
+    queue: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)  # where they left the queue
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    placeholder: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    agent: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_result: Mapped[str] = mapped_column(String(24), default="")
+    connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.bus import EventBus
+from ivr.engine import ORDER_VARIABLE
 from telephony.events import CallAnswered, CallEnded, PreviousCall, WorkOrderSummary
 from telephony.orm import CallLegRow, CallRow, CallWorkOrderRow
 
@@ -50,11 +52,24 @@ def caller_history(session: Session, number: str, *, exclude: str) -> tuple[Prev
 
 
 def work_orders_of(session: Session, number: str) -> tuple[WorkOrderSummary, ...]:
+    """The caller's work orders for the screen pop: those filed under their number (routing stores it in
+    national form, 13812345678, while a caller id may read +8613812345678) and those linked to any of their
+    earlier calls (an order filed under another contact number)."""
+    from routing.commands import normalize_phone
     from routing.orm import work_orders
 
+    try:
+        phone = normalize_phone(number)
+    except ValueError:
+        phone = number
+    linked = (
+        select(CallWorkOrderRow.work_order_number)
+        .join(CallRow, CallRow.call_id == CallWorkOrderRow.call_id)
+        .where(CallRow.caller_number == number)
+    )
     rows = session.execute(
         select(work_orders.c.number, work_orders.c.title, work_orders.c.state, work_orders.c.accepted_at)
-        .where(work_orders.c.citizen_phone == number)
+        .where(or_(work_orders.c.citizen_phone == phone, work_orders.c.number.in_(linked)))
         .order_by(work_orders.c.accepted_at.desc())
         .limit(WORK_ORDERS_SHOWN)
     )
@@ -80,6 +95,8 @@ class CallRecorder:
             "Dial": self._dial,
             "ChannelDestroyed": self._destroyed,
             "StasisStart": self._stasis_start,
+            "ChannelVarset": self._varset,
+            "ChannelStateChange": self._state_change,
         }.get(str(kind))
         if handler:
             handler(event, event_time(event))
@@ -93,6 +110,8 @@ class CallRecorder:
         with self.factory() as session, session.begin():
             if session.scalar(select(CallRow).where(CallRow.call_id == channel["id"])):
                 return
+            if session.scalar(select(CallLegRow.id).where(CallLegRow.channel_id == channel["id"])):
+                return  # a leg the hotline placed itself (transfers)
             session.add(
                 CallRow(
                     call_id=channel["id"],
@@ -126,12 +145,34 @@ class CallRecorder:
                 call.queue = fields.get("queue") or call.queue
                 call.queued_at = call.queued_at or now
                 call.priority = int(fields.get("priority") or 0)
-                call.ivr_choices = fields.get("choices", "")
+                call.ivr_choices = unquote(fields.get("choices", ""))  # URIENCODE()d by the dialplan
                 call.language = fields.get("lang", "")
                 recording = fields.get("recording", "")
                 call.recording = f"{recording}.wav" if recording else None
             elif name == "HotlineCallback":
                 call.outcome = "callback_requested"
+
+    def _state_change(self, event: dict[str, Any], now: datetime) -> None:
+        # The caller's channel is answered by the dialplan (Answer()) just after it is created.
+        channel = event.get("channel", {})
+        if channel.get("state") != "Up":
+            return
+        with self.factory() as session, session.begin():
+            leg = session.scalar(select(CallLegRow).where(CallLegRow.channel_id == channel.get("id")))
+            # Only the caller's: an agent's leg counts as answered on app_queue's Dial ANSWER (screen pop).
+            if leg is not None and leg.role == "caller" and leg.answered_at is None:
+                leg.answered_at = now
+
+    def _varset(self, event: dict[str, Any], now: datetime) -> None:
+        # "Query my work order": the IVR sets HOTLINE_ORDER_QUERIED on the caller's channel once it found
+        # the order, so the call is linked to the order the citizen called about.
+        if event.get("variable") != ORDER_VARIABLE or not event.get("value"):
+            return
+        channel_id = event.get("channel", {}).get("id")
+        with self.factory() as session:
+            known = session.scalar(select(CallRow.call_id).where(CallRow.call_id == channel_id))
+        if known:
+            self.link_work_order(known, str(event["value"]))
 
     def _dial(self, event: dict[str, Any], now: datetime) -> None:
         caller, peer = event.get("caller"), event.get("peer")
@@ -165,18 +206,71 @@ class CallRecorder:
                     call.outcome = "in_progress"
                     since = call.queued_at or call.started_at
                     call.queue_wait_seconds = (now - since).total_seconds()
-                    answered = CallAnswered(
-                        call_id=call.call_id,
-                        caller_number=call.caller_number,
-                        agent=agent or peer["name"],
-                        queue=call.queue,
-                        ivr_choices=tuple(c for c in call.ivr_choices.split(",") if c),
-                        previous_calls=caller_history(session, call.caller_number, exclude=call.call_id),
-                        work_orders=work_orders_of(session, call.caller_number),
-                        answered_at=now,
-                    )
+                    answered = self._screen_pop(session, call, agent or peer["name"], now)
+                elif agent:  # a transferred call reached another agent: their desk gets the pop too
+                    answered = self._screen_pop(session, call, agent, now)
         if answered:
             self.bus.publish(answered)
+
+    @staticmethod
+    def _screen_pop(session: Session, call: CallRow, agent: str, now: datetime) -> CallAnswered:
+        return CallAnswered(
+            call_id=call.call_id,
+            caller_number=call.caller_number,
+            agent=agent,
+            queue=call.queue,
+            ivr_choices=tuple(c for c in call.ivr_choices.split(",") if c),
+            previous_calls=caller_history(session, call.caller_number, exclude=call.call_id),
+            work_orders=work_orders_of(session, call.caller_number),
+            answered_at=now,
+        )
+
+    # ---- legs that ARI originates (transfers, three-way calls): no Dial event names their call -----------
+    def record_leg(
+        self,
+        call_id: str,
+        *,
+        channel_id: str,
+        channel_name: str,
+        role: str,
+        agent: str | None,
+        number: str,
+        now: datetime,
+    ) -> None:
+        with self.factory() as session, session.begin():
+            session.add(
+                CallLegRow(
+                    call_id=call_id,
+                    channel_id=channel_id,
+                    channel_name=channel_name,
+                    role=role,
+                    agent=agent,
+                    number=number,
+                    created_at=now,
+                )
+            )
+
+    def leg_answered(self, channel_id: str, now: datetime) -> None:
+        """The leg answered; an agent's leg gets the screen pop."""
+        answered: CallAnswered | None = None
+        with self.factory() as session, session.begin():
+            leg = session.scalar(select(CallLegRow).where(CallLegRow.channel_id == channel_id))
+            if leg is None or leg.answered_at is not None:
+                return
+            leg.answered_at = now
+            leg.dial_status = "ANSWER"
+            call = session.scalar(select(CallRow).where(CallRow.call_id == leg.call_id))
+            if call is not None and leg.agent:
+                answered = self._screen_pop(session, call, leg.agent, now)
+        if answered:
+            self.bus.publish(answered)
+
+    def leg_ended(self, channel_id: str, now: datetime, cause: str) -> None:
+        with self.factory() as session, session.begin():
+            leg = session.scalar(select(CallLegRow).where(CallLegRow.channel_id == channel_id))
+            if leg is not None and leg.ended_at is None:
+                leg.ended_at = now
+                leg.hangup_cause = cause
 
     def _stasis_start(self, event: dict[str, Any], now: datetime) -> None:
         # A caller who chose a callback enters Stasis(hotline,callback,<queue>): they keep their place.
@@ -240,12 +334,17 @@ class CallRecorder:
         return closed
 
     def link_work_order(self, call_id: str, work_order_number: str) -> None:
-        with self.factory() as session, session.begin():
-            exists = session.scalar(
-                select(CallWorkOrderRow).where(
-                    CallWorkOrderRow.call_id == call_id,
-                    CallWorkOrderRow.work_order_number == work_order_number,
-                )
+        link_call_work_order(self.factory, call_id, work_order_number)
+
+
+def link_call_work_order(factory: sessionmaker[Session], call_id: str, work_order_number: str) -> None:
+    """Record that a work order was taken during (or is about) a call; idempotent."""
+    with factory() as session, session.begin():
+        exists = session.scalar(
+            select(CallWorkOrderRow).where(
+                CallWorkOrderRow.call_id == call_id,
+                CallWorkOrderRow.work_order_number == work_order_number,
             )
-            if exists is None:
-                session.add(CallWorkOrderRow(call_id=call_id, work_order_number=work_order_number))
+        )
+        if exists is None:
+            session.add(CallWorkOrderRow(call_id=call_id, work_order_number=work_order_number))

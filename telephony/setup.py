@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -41,7 +44,8 @@ def switch_config(
 ) -> SwitchConfig:
     """The main instance's configuration: ports from settings, the ARI password from the secrets file.
 
-    ``HOTLINE_RTP_START``/``HOTLINE_RTP_END`` set the media port range (default 10000-10999).
+    ``HOTLINE_RTP_START``/``HOTLINE_RTP_END`` set the media port range (default 10000-10999);
+    ``HOTLINE_UNIT_TRUNK`` the SIP URI of the carrier/SBC that reaches outside numbers (transfers to units).
     """
     ari = urlsplit(settings.ari_url)
     secrets = load_or_create(settings.data_dir, ari_password_override=settings.ari_password)
@@ -58,6 +62,7 @@ def switch_config(
         "fastagi_host": settings.fastagi_host,
         "fastagi_port": settings.fastagi_port,
         "monitor_dir": MAIN_MONITOR_DIR,
+        "unit_trunk": os.environ.get("HOTLINE_UNIT_TRUNK") or None,
         "agents": tuple(agents),
     }
     values.update(overrides)
@@ -77,3 +82,63 @@ def ivr_sounds() -> Path | None:
 
 def main_switch(settings: Settings, agents: list[AgentAccount]) -> Switch:
     return Switch(switch_config(settings, agents), asterisk_root(settings))
+
+
+# The desk's demo agents (agent_ui.users.DEMO_ACCOUNTS, role agent), used when agent_ui is not installed.
+# The SIP username must equal the desk username: the screen pop goes to the desk of the agent whose
+# endpoint answered (``PJSIP/agent1-...`` -> desk user ``agent1``).
+FALLBACK_DEMO_AGENTS: tuple[tuple[str, str], ...] = (("agent1", "话务员 小林"),)
+
+
+def demo_desk_agents() -> list[tuple[str, str]]:
+    """(username, display name) of the web desk's demo agents."""
+    if importlib.util.find_spec("agent_ui") is None:
+        return list(FALLBACK_DEMO_AGENTS)
+    from agent_ui.roles import Role
+    from agent_ui.users import DEMO_ACCOUNTS
+
+    return [(username, name) for username, name, role in DEMO_ACCOUNTS if role == Role.AGENT]
+
+
+def ensure_demo_agents(
+    factory: sessionmaker[Session], desk_agents: Sequence[tuple[str, str]] | None = None
+) -> list[tuple[str, str]]:
+    """A SIP account for each demo desk agent, logged in to every queue; returns (username, SIP password).
+
+    Accounts that exist are kept with their password (returned too, so ``make run`` can show how to dial
+    in each time); new ones get a generated password (telephony/secrets.py), never a shipped default."""
+    from telephony.agents import SKILLS, AgentDesk, RecordingCli
+
+    desk = AgentDesk(factory, RecordingCli([]))  # the switch renders members from the table when it starts
+    existing = {row.username: row for row in desk.all()}
+    accounts = []
+    for username, name in desk_agents if desk_agents is not None else demo_desk_agents():
+        row = existing.get(username)
+        if row is None:
+            row = desk.create(username, name, list(SKILLS))
+            desk.login(username, datetime.now(UTC))
+        accounts.append((row.username, row.sip_password))
+    return accounts
+
+
+def dial_in_text(settings: Settings, accounts: Sequence[tuple[str, str]]) -> str:
+    """How to reach the switch with a SIP softphone: as a citizen (no account) and as each agent."""
+    server = f"127.0.0.1:{settings.sip_port}"
+    lines = [
+        "拨入 / Dial in (SIP over UDP, e.g. baresip, Linphone, MicroSIP on this machine):",
+        f"  市民 / citizen: no account needed, call sip:12345@{server}",
+        "  坐席 / agents: register, then log in to the web desk with the same user name",
+    ]
+    lines += [f"    server {server}  user {user}  password {password}" for user, password in accounts]
+    lines.append(f"  e.g. baresip account line: <sip:USER@127.0.0.1>;auth_pass=PASSWORD;outbound=sip:{server}")
+    return "\n".join(lines)
+
+
+def reload_if_running(settings: Settings, factory: sessionmaker[Session]) -> bool:
+    """Render the agents into the running main switch and reload it; False when it is not running."""
+    switch = main_switch(settings, load_agents(factory))
+    if not switch.is_running():
+        return False
+    switch.write_config(sounds=ivr_sounds())
+    switch.reload()
+    return True

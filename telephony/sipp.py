@@ -129,6 +129,47 @@ AGENT = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 """
 
 
+# Keys for the IVR as SIP INFO (application/dtmf-relay; res_pjsip_dtmf_info takes them whatever the
+# endpoint's dtmf_mode), each after a pause: a load generator cannot listen for the prompt as a test can.
+DTMF_INFO = """  <pause milliseconds="{delay_ms}"/>
+  <send retrans="500">
+    <![CDATA[
+      INFO sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "[field0]" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: {cseq} INFO
+      Contact: <sip:[field0]@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Type: application/dtmf-relay
+      Content-Length: [len]
+
+      Signal={key}
+      Duration=160
+    ]]>
+  </send>
+  <recv response="200"/>
+"""
+
+
+def write_ivr_caller(
+    directory: Path, audio: Path, *, keys: list[tuple[int, str]], talk_ms: int, numbers: list[str]
+) -> tuple[Path, Path]:
+    """A caller through 12345 who presses ``keys`` ((pause before it in ms, key), ...) then talks."""
+    infos = "".join(
+        DTMF_INFO.format(delay_ms=delay, key=key, cseq=2 + i) for i, (delay, key) in enumerate(keys)
+    )
+    text = CALLER.format(sdp=SDP, audio=audio, talk_ms=talk_ms)
+    text = text.replace(f'  <pause milliseconds="{talk_ms}"/>\n', infos + f'  <pause milliseconds="{talk_ms}"/>\n')
+    text = text.replace("CSeq: 2 BYE", f"CSeq: {2 + len(keys)} BYE")
+    scenario = directory / "ivr-caller.xml"
+    scenario.write_text(text, encoding="utf-8")
+    inf = directory / "callers.csv"
+    inf.write_text("SEQUENTIAL\n" + "".join(f"{n};\n" for n in numbers), encoding="utf-8")
+    return scenario, inf
+
+
 def to_ulaw(wav: Path, out: Path) -> Path:
     """A raw 8 kHz mono mu-law copy of a WAV (what sipp's rtp_stream plays)."""
     subprocess.run(

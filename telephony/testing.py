@@ -6,14 +6,19 @@ recordings (/var/lib/hotline/<instance>), so it runs beside a main Asterisk that
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import shutil
 import socket
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+from ivr.fastagi import AgiRequest, SessionHandler
+from ivr.port import CallPort
 from telephony.config import AgentAccount, SwitchConfig
 from telephony.provision import SYSTEM_ASTERISK, ProvisionError, provision, why_cannot_build
 from telephony.secrets import new_password
@@ -53,9 +58,12 @@ def running_switch(
     *,
     fastagi_port: int = 4573,
     keep_files: bool = False,
+    sounds: Path | None = None,
     **overrides: object,
 ) -> Iterator[Switch]:
-    """Provision (cached), configure on free ports, start, yield, stop and remove the instance's files."""
+    """Provision (cached), configure on free ports, start, yield, stop and remove the instance's files.
+
+    ``sounds``: a directory of IVR prompts to install (see :func:`cached_ivr_sounds`)."""
     try:
         result = provision(DEFAULT_ROOT, DEFAULT_CACHE)
     except ProvisionError:
@@ -75,7 +83,7 @@ def running_switch(
     }
     values.update(overrides)
     switch = Switch(SwitchConfig(**values), result.root)  # type: ignore[arg-type]
-    switch.write_config()
+    switch.write_config(sounds=sounds)
     try:
         switch.start()
         yield switch
@@ -83,3 +91,119 @@ def running_switch(
         switch.stop()
         if not keep_files:
             shutil.rmtree(switch.host_path(switch.config.dirs.base), ignore_errors=True)
+
+
+def cached_ivr_sounds() -> Path:
+    """The IVR's prompts, generated once into the cache (espeak-ng + sox; unchanged prompts are kept)."""
+    from ivr.prompts import build_prompts
+
+    out = DEFAULT_CACHE / "ivr-sounds-test"
+    build_prompts(out)
+    return out
+
+
+@dataclass
+class IvrStep:
+    kind: str  # "play", "ask", "got", "set"
+    what: str
+    value: str | None = None
+
+
+class IvrProbe:
+    """Watches what the real IVR does on each call (by caller number), for end-to-end tests.
+
+    It wraps the real FastAGI session's call port: every prompt, every key request and its answer, every
+    variable set goes through unchanged and is also noted, so a test can press a key exactly when the IVR asks
+    for one (RFC 4733 from a real SIP user agent) and assert on what the IVR did, not on logs.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.steps: dict[str, list[IvrStep]] = {}
+
+    def note(self, caller: str, step: IvrStep) -> None:
+        with self._lock:
+            self.steps.setdefault(caller, []).append(step)
+
+    def of(self, caller: str) -> list[IvrStep]:
+        with self._lock:
+            return list(self.steps.get(caller, []))
+
+    def wrap(self, handlers: Mapping[str, SessionHandler]) -> dict[str, SessionHandler]:
+        def wrapped(handler: SessionHandler) -> SessionHandler:
+            def run(port: CallPort, request: AgiRequest) -> None:
+                caller = request.env.get("agi_callerid", "")
+                handler(_ProbedPort(port, caller, self), request)
+
+            return run
+
+        return {name: wrapped(h) for name, h in handlers.items()}
+
+    async def wait_ask(self, caller: str, index: int, *, within: float = 60.0) -> str:
+        """The prompt of the ``index``-th key request (0-based) on this caller's IVR session."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            asks = [s for s in self.of(caller) if s.kind == "ask"]
+            if len(asks) > index:
+                return asks[index].what
+            if loop.time() > deadline:
+                raise TimeoutError(f"the IVR did not ask {caller} for key #{index + 1}: {self.of(caller)}")
+            await asyncio.sleep(0.05)
+
+    def answered(self, caller: str, index: int) -> str | None:
+        """What the IVR read for the ``index``-th request; None while it still waits."""
+        got = [s for s in self.of(caller) if s.kind == "got"]
+        return got[index].value or "" if len(got) > index else None
+
+    async def press(
+        self, caller: str, index: int, keys: str, send: Callable[[str], Awaitable[None]]
+    ) -> str:
+        """Wait for the ``index``-th key request, press ``keys`` one by one, return what the IVR read.
+
+        A key that arrives in the instant between two AGI commands is dropped by Asterisk, so the keys are
+        pressed again if the IVR has read nothing a few seconds later (it then still waits for them)."""
+        await self.wait_ask(caller, index)
+        loop = asyncio.get_running_loop()
+        for _attempt in range(3):
+            await asyncio.sleep(0.3)  # GET DATA is on its way to Asterisk
+            for key in keys:
+                await send(key)
+                await asyncio.sleep(0.15)
+            deadline = loop.time() + 4
+            while loop.time() < deadline:
+                value = self.answered(caller, index)
+                if value is not None:
+                    return value
+                await asyncio.sleep(0.05)
+        raise TimeoutError(f"the IVR did not read {keys!r} from {caller}: {self.of(caller)}")
+
+    def played(self, caller: str) -> list[str]:
+        return [s.what for s in self.of(caller) if s.kind in ("play", "ask")]
+
+    def variables(self, caller: str) -> dict[str, str]:
+        return {s.what: s.value or "" for s in self.of(caller) if s.kind == "set"}
+
+
+@dataclass
+class _ProbedPort:
+    port: CallPort
+    caller: str
+    probe: IvrProbe
+
+    def play(self, prompt: str) -> None:
+        self.probe.note(self.caller, IvrStep("play", prompt))
+        self.port.play(prompt)
+
+    def read_digits(self, prompt: str, max_digits: int, timeout_ms: int) -> str | None:
+        self.probe.note(self.caller, IvrStep("ask", prompt))
+        keys = self.port.read_digits(prompt, max_digits, timeout_ms)
+        self.probe.note(self.caller, IvrStep("got", prompt, keys or ""))
+        return keys
+
+    def set_variable(self, name: str, value: str) -> None:
+        self.probe.note(self.caller, IvrStep("set", name, value))
+        self.port.set_variable(name, value)
+
+    def hangup(self) -> None:
+        self.port.hangup()

@@ -151,10 +151,33 @@ def set_status(
         errors["status"] = "Choose ready, paused or wrap-up" if lang == "en" else "请选择就绪、小休或话后处理"
     elif status == "paused" and reason not in PAUSE_REASONS:
         errors["reason"] = "Choose a pause reason" if lang == "en" else "请选择小休原因"
+    if not errors:
+        refused = _status_on_switch(hot, user.username, status, reason)
+        if refused:
+            errors["status"] = (
+                f"The switch refused: {refused}" if lang == "en" else f"交换机未能切换状态：{refused}"
+            )
     if errors:
         return render(request, "desk.html", _desk_context(request, hot, user, errors=errors), status_code=422)
     _feed(request).set_status(user.username, status, reason)
     return RedirectResponse("/desk", status_code=303)
+
+
+def _status_on_switch(hot: App, username: str, status: str, reason: str) -> str | None:
+    """Apply the status to app_queue membership where telephony runs and the agent has a SIP account;
+    returns the switch's refusal, or None. Desk users without a SIP account work without the switch."""
+    switch = hot.extras.get("agent_desk")
+    if switch is None:
+        return None
+    from telephony.agents import AgentDesk, AgentError
+
+    if not isinstance(switch, AgentDesk) or not switch.has_account(username):
+        return None
+    try:
+        switch.apply_desk_status(username, status, hot.clock.now(), reason)
+    except (AgentError, RuntimeError) as exc:
+        return str(exc)
+    return None
 
 
 @router.post("/desk/suggest", dependencies=[CsrfChecked])

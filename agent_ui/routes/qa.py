@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import MetaData, Table, select
+from sqlalchemy import select
 
 from agent_ui import recording_views as rv
 from agent_ui.deps import CallbackUser, CsrfChecked, Hot, Lang, QaUser, ScorecardEditor
@@ -34,9 +34,6 @@ from routing.domain.errors import DomainError
 
 router = APIRouter()
 
-# routing/callback_campaign.py (automated callbacks by phone) keeps its attempts in one of these tables;
-# the page shows them when the table exists, else only the callback records of the orders.
-CAMPAIGN_TABLES = ("callback_attempts", "callback_campaign_attempts")
 MAX_SCORECARD_ITEMS = 30
 
 
@@ -47,16 +44,29 @@ def qa_service(hot: App) -> QaService:
 # ---- callbacks -----------------------------------------------------------------------------------------
 
 
+# What a QA reviewer reads of an automated or manual callback attempt (routing/callback_orm.py).
+ATTEMPT_COLUMNS = (
+    "order_number",
+    "attempt",
+    "mode",
+    "by",
+    "call_status",
+    "solved",
+    "rating",
+    "outcome",
+    "started_at",
+)
+
+
 def _campaign_attempts(hot: App, limit: int = 30) -> tuple[list[str], list[dict[str, Any]]]:
+    """The callback campaign's latest attempts (routing.callback_campaign), newest first."""
+    from routing.callback_orm import CallbackAttempt
+
     with hot.session_factory() as session:
-        for name in CAMPAIGN_TABLES:
-            if rv.table_exists(session, name):
-                table = Table(name, MetaData(), autoload_with=session.connection())
-                order_col = table.c["id"] if "id" in table.c else next(iter(table.c))
-                rows = session.execute(select(table).order_by(order_col.desc()).limit(limit)).mappings().all()
-                columns = [c.name for c in table.c if c.name not in ("id",)][:8]
-                return columns, [dict(r) for r in rows]
-    return [], []
+        if not rv.table_exists(session, CallbackAttempt.__tablename__):
+            return [], []
+        rows = session.scalars(select(CallbackAttempt).order_by(CallbackAttempt.id.desc()).limit(limit))
+        return list(ATTEMPT_COLUMNS), [{c: getattr(r, c) for c in ATTEMPT_COLUMNS} for r in rows]
 
 
 def _callbacks(

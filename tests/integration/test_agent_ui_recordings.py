@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, inspect, select
+from sqlalchemy import func, select
 
 from agent_ui.live import KbAnswer, ScoredChoice, SuggestionsReady
 from agent_ui.orm import AccessAudit
@@ -293,29 +293,31 @@ def test_agent_records_callbacks_that_close_or_reopen(hot: App, env: dict[str, A
     assert order.history[-1].actor == "agent1"
 
 
-def test_automated_callback_attempts_are_listed_when_the_campaign_table_exists(
-    hot: App, env: dict[str, Any]
+async def test_automated_callback_attempts_of_the_campaign_are_listed(
+    hot: App, env: dict[str, Any], clock: FakeClock
 ) -> None:
+    """routing's callback campaign calls the citizen (the fake dialer, held to the real ARI dialer by
+    tests/e2e/test_outbound_dialer_contract.py); nobody answers; the QA page lists that attempt."""
+    from datetime import UTC, datetime
+
+    from routing.callback_campaign import CallbackCampaign
+    from routing.callback_policy import CampaignPolicy
+    from telephony.outbound import Citizen, FakeDialer
+
     qa = env["clients"]["qa1"]
-    assert 'data-testid="campaign-attempts"' not in qa.get("/qa/callbacks").text
-    with hot.engine.begin() as conn:
-        if inspect(conn).has_table("callback_attempts"):
-            pytest.skip("routing's campaign table exists: its own tests fill it")
-        table = Table(
-            "callback_attempts",
-            MetaData(),
-            Column("id", Integer, primary_key=True),
-            Column("order_number", String(32)),
-            Column("status", String(32)),
-        )
-        table.create(conn)
-        conn.execute(insert(table).values(order_number=env["order"], status="no_answer"))
-    try:
-        page = qa.get("/qa/callbacks").text
-        assert 'data-testid="campaign-attempts"' in page and "no_answer" in page
-    finally:
-        with hot.engine.begin() as conn:
-            table.drop(conn)
+    assert "no_answer" not in qa.get("/qa/callbacks").text
+    number = env["order"]
+    lead = hot.work_orders.get(number).lead_unit or ""
+    unit = Actor("handler", "department", lead)
+    hot.work_orders.acknowledge(number, unit, lead)
+    hot.work_orders.resolve(number, unit, lead, "已更换楼道灯具")
+    clock.set(datetime(2026, 11, 23, 1, 30, tzinfo=UTC))  # a Monday, 09:30 in Haikou: a calling hour
+    dialer = FakeDialer({"13812345678": [Citizen("no_answer")]})
+    policy = CampaignPolicy(first_call_after=timedelta(0))
+    report = await CallbackCampaign(hot.work_orders, dialer, policy).run_once()
+    assert report.called == 1
+    page = qa.get("/qa/callbacks").text
+    assert 'data-testid="campaign-attempts"' in page and "no_answer" in page and number in page
 
 
 def test_knowledge_base_search_marks_the_matched_words(hot: App, env: dict[str, Any]) -> None:

@@ -33,8 +33,8 @@ def test_pause_wrap_up_ready_logout(hot: App) -> None:
     desk.ready("agent1002", now)
     desk.logout("agent1002", now)
     assert cli.commands[-4:] == [
-        "queue pause member PJSIP/agent1002 reason lunch",
-        "queue pause member PJSIP/agent1002 reason wrap-up",
+        "queue pause member PJSIP/agent1002 queue complaint reason lunch",
+        "queue pause member PJSIP/agent1002 queue complaint reason wrap-up",
         "queue unpause member PJSIP/agent1002",
         "queue remove member PJSIP/agent1002 from complaint",
     ]

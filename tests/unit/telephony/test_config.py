@@ -46,11 +46,15 @@ def test_logged_in_agents_are_members_of_their_skill_queues() -> None:
     queues = render(_config())["queues.conf"]
     urgent = queues.split("[urgent]")[1]
     complaint = queues.split("[complaint]")[1].split("[")[0]
-    assert "member => PJSIP/agent1001,0,Li Lei,PJSIP/agent1001" in urgent
+    assert "member => PJSIP/agent1001,0,agent1001,PJSIP/agent1001" in urgent
     assert "agent1002" not in complaint  # logged out
-    assert "announce-position = yes" in queues
-    assert "announce-holdtime = yes" in queues
+    consultation = queues.split("[consultation]")[1].split("[")[0]
+    assert "announce-position = yes" in consultation
+    assert "announce-holdtime = yes" in consultation
     assert "weight = 10" in urgent
+    # app_queue rings nobody while it announces: an urgent caller gets no announcement to wait through
+    assert "announce-frequency = 0" in urgent
+    assert "announce-position = no" in urgent
 
 
 def test_dialplan_contract_with_the_ivr() -> None:

@@ -11,14 +11,14 @@ from telephony.events import CallAnswered, CallEnded
 from telephony.orm import CallLegRow, CallRow
 from telephony.records import CallRecorder, agent_of
 
-CALLER = {
+CALLER: dict[str, Any] = {
     "id": "main-1700000000.1",
     "name": "PJSIP/citizens-00000001",
     "state": "Ring",
     "caller": {"number": "13800000009", "name": ""},
     "dialplan": {"context": "hotline-inbound", "exten": "12345", "priority": 1},
 }
-AGENT = {
+AGENT: dict[str, Any] = {
     "id": "main-1700000000.2",
     "name": "PJSIP/agent1001-00000002",
     "state": "Down",
@@ -42,7 +42,7 @@ def queue_call(recorder: CallRecorder, *, answer: bool) -> None:
             userevent={
                 "queue": "urgent",
                 "priority": "10",
-                "choices": "lang:zh,main:1",
+                "choices": "lang%3Azh%2Cmain%3A1",  # URIENCODE()d by the dialplan
                 "recording": "/var/spool/asterisk/monitor/hotline/x",
                 "lang": "zh",
             },

@@ -1,0 +1,66 @@
+"""The agent's status on the desk reaches app_queue (through the AgentDesk port; the real switch's pause
+syntax is held by tests/integration/test_telephony_agents.py)."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from agent_ui.testing import demo_accounts, login, make_web
+from hotline.bootstrap import App
+from telephony.agents import AgentDesk, RecordingCli
+
+
+class RefusingCli(RecordingCli):
+    def rx(self, command: str, *, timeout: float = 10.0, check: bool = True) -> str:
+        super().rx(command)
+        return "Usage: queue pause member <channel> ..." if "pause" in command else ""
+
+
+def _post(client: TestClient, token: str, status: str, reason: str = "") -> int:
+    data = {"csrf_token": token, "status": status, "reason": reason}
+    return client.post("/desk/status", data=data, follow_redirects=False).status_code
+
+
+def test_ready_logs_in_pause_and_wrap_up_pause_on_every_queue(hot: App) -> None:
+    demo_accounts(hot)
+    cli = RecordingCli([])
+    switch = AgentDesk(hot.session_factory, cli)
+    switch.create("agent1", "话务员 小林", ["consultation", "urgent"])
+    hot.extras["agent_desk"] = switch
+    client = TestClient(make_web(hot))
+    token = login(client, "agent1")
+
+    assert _post(client, token, "ready") == 303
+    assert any(c.startswith("queue add member PJSIP/agent1 to urgent") for c in cli.commands)
+    assert cli.commands[-1] == "queue unpause member PJSIP/agent1"
+    cli.commands.clear()
+    assert _post(client, token, "paused", "meal") == 303
+    assert cli.commands == [
+        "queue pause member PJSIP/agent1 queue consultation reason meal",
+        "queue pause member PJSIP/agent1 queue urgent reason meal",
+    ]
+    cli.commands.clear()
+    assert _post(client, token, "ready") == 303  # already logged in: just unpaused
+    assert cli.commands == ["queue unpause member PJSIP/agent1"]
+
+
+def test_a_refusal_by_the_switch_is_shown_and_the_desk_state_is_kept(hot: App) -> None:
+    demo_accounts(hot)
+    switch = AgentDesk(hot.session_factory, RefusingCli([]))
+    switch.create("agent1", "话务员 小林", ["consultation"])
+    hot.extras["agent_desk"] = switch
+    web = make_web(hot)
+    client = TestClient(web)
+    token = login(client, "agent1")
+    response = client.post("/desk/status", data={"csrf_token": token, "status": "paused", "reason": "meal"})
+    assert response.status_code == 422 and "交换机未能切换状态" in response.text
+    assert web.state.ui_feed.status("agent1").status != "paused"
+
+
+def test_desk_users_without_a_sip_account_work_without_the_switch(hot: App) -> None:
+    demo_accounts(hot)
+    cli = RecordingCli([])
+    hot.extras["agent_desk"] = AgentDesk(hot.session_factory, cli)
+    client = TestClient(make_web(hot))
+    token = login(client, "agent1")
+    assert _post(client, token, "paused", "meal") == 303 and cli.commands == []
