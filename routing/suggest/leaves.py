@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from routing.reference import default_taxonomy_csv
+from routing.suggest.fastlinear import QueryTfidf
 from routing.suggest.textnorm import normalize
 
 
@@ -52,6 +53,9 @@ class LeafScorer:
             docs.append(normalize(f"{names}{leaf.level2} {' '.join(extra.get(leaf.path, []))}"))
         self.vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True)
         self.matrix = self.vectorizer.fit_transform(docs)
+        # Per utterance: the query's few n-grams pick columns (fastlinear: no scikit-learn per-call cost).
+        self._query = QueryTfidf(self.vectorizer)
+        self._columns = self.matrix.tocsc()
         self.by_level1: dict[str, np.ndarray] = {}
         for level1 in {leaf.level1 for leaf in leaves}:
             self.by_level1[level1] = np.array([i for i, leaf in enumerate(leaves) if leaf.level1 == level1])
@@ -59,8 +63,8 @@ class LeafScorer:
     def score(
         self, text: str, level1_scores: list[tuple[str, float]], k: int = 5
     ) -> list[tuple[Leaf, float]]:
-        query = self.vectorizer.transform([normalize(text)])
-        sims = np.asarray((self.matrix @ query.T).todense()).ravel()
+        idx, values = self._query.row(normalize(text))
+        sims = np.asarray(self._columns[:, idx] @ values).ravel()
         scored: list[tuple[Leaf, float]] = []
         for level1, p in level1_scores:
             rows = self.by_level1.get(level1)

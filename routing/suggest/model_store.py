@@ -13,8 +13,10 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import joblib
+import numpy as np
 
 from routing.suggest.classifier import DEFAULT_MODEL, CategoryClassifier, fit
 from routing.suggest.dataset import Message, read_messages
@@ -39,7 +41,22 @@ def train(
     return fit(model, [m.text for m in messages], [m.category for m in messages])
 
 
+def _slim(estimator: Any) -> None:
+    """Smaller file, same predictions: a TfidfVectorizer's record of the n-grams it discarded
+    (``stop_words_``) is dropped, and linear weights are kept in float32 (the features are float32)."""
+    if hasattr(estimator, "stop_words_"):
+        estimator.stop_words_ = None
+    coef = getattr(estimator, "coef_", None)
+    if coef is not None and getattr(coef, "dtype", None) == np.float64:
+        estimator.coef_ = coef.astype(np.float32)
+    for child in getattr(estimator, "steps", None) or []:
+        _slim(child[1])
+    for child in getattr(estimator, "transformer_list", None) or []:
+        _slim(child[1])
+
+
 def save(classifier: CategoryClassifier, path: Path) -> Path:
+    _slim(classifier.pipeline)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     joblib.dump(classifier, tmp, compress=3)

@@ -1,9 +1,11 @@
 """Agent assist: from the text of a call so far (or a typed description) to categories, units and articles.
 
 ``SuggestionEngine.suggest`` is pure computation over models held in memory (no database, no clock): the
-first-level classifier, the leaf scorer, routing's dispatcher and the knowledge-base index. The lead wires
-``on_final_utterance`` to the ASR final-utterance events; each call's transcript accumulates so the
-suggestion sharpens as the citizen explains.
+first-level classifier, the leaf scorer, routing's dispatcher and the knowledge-base index. The composition
+root (hotline/live_calls.py) calls ``on_final_utterance`` off the event loop on each final utterance and
+pushes the result to the desk; each call's transcript accumulates so the suggestion sharpens as the citizen
+explains. The last result of each call stays available (``last``) until the call ends, so that the desk can record
+what the agent did with it (``routing.suggest.feedback.record``: accepted or changed).
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class SuggestionEngine:
         self.kb = kb
         self.now = now
         self._transcripts: dict[str, str] = {}
+        self._last: dict[str, Suggestions] = {}
         self._lock = threading.Lock()
 
     def suggest(
@@ -110,8 +113,19 @@ class SuggestionEngine:
         with self._lock:
             transcript = f"{self._transcripts.get(call_id, '')} {text}".strip()[-TRANSCRIPT_WINDOW:]
             self._transcripts[call_id] = transcript
-        return self.suggest(transcript, call_id=call_id)
+        result = self.suggest(transcript, call_id=call_id)
+        with self._lock:
+            # Two finals may be suggested on in parallel; the desk keeps the one for the longer transcript.
+            if self._transcripts.get(call_id) == transcript:
+                self._last[call_id] = result
+        return result
+
+    def last(self, call_id: str) -> Suggestions | None:
+        """What the desk shows for the call now (the material of the agent's feedback)."""
+        with self._lock:
+            return self._last.get(call_id)
 
     def call_ended(self, call_id: str) -> None:
         with self._lock:
             self._transcripts.pop(call_id, None)
+            self._last.pop(call_id, None)

@@ -161,3 +161,34 @@ def test_a_recycled_recognizer_starts_afresh() -> None:
     assert again is first and pool.idle(_model()) == 0
     twice = [e for e in _stream(again, pcm) if e.kind == "final"]
     assert len(twice) == len(once) and twice[0].start_ms == once[0].start_ms  # times restart at 0
+
+
+@pytest.mark.vosk
+def test_the_silence_gate_skips_silence_and_keeps_kaldi_on_the_call_time_line() -> None:
+    import numpy as np
+
+    from asr.gate import SilenceGate
+
+    # A clip whose end the Korean model's endpointing finds (on some Mandarin clips it never ends the
+    # utterance), then 5 s of line noise (-64 dBFS), the clip again, and a second of noise.
+    pcm = _pcm(AUDIO / "zh_paddlespeech_zh.wav")
+    hiss = np.random.default_rng(7).normal(0, 20, 16 * 6000).astype("<i2").tobytes()
+    gap = hiss[: 5000 * BYTES_PER_MS]
+    audio = pcm + gap + pcm + hiss[5000 * BYTES_PER_MS :]
+    batch = 100 * BYTES_PER_MS
+    plain = POOL.recognizer(_model())
+    gated = SilenceGate(POOL.recognizer(_model()))
+    results = []
+    for rec in (plain, gated):
+        events = [e for i in range(0, len(audio), batch) for e in rec.accept(audio[i : i + batch])]
+        results.append([e for e in events + rec.finish() if e.kind == "final"])
+    ungated, with_gate = results
+    assert gated.skipped_ms >= 2000, "most of the 5 s pause was not decoded"
+    assert len(with_gate) == len(ungated) >= 2
+    for a, b in zip(with_gate, ungated, strict=True):
+        assert abs(a.start_ms - b.start_ms) <= 300 and abs(a.end_ms - b.end_ms) <= 300, (a, b)
+        assert difflib.SequenceMatcher(None, a.text, b.text).ratio() >= 0.7, (a.text, b.text)
+    second_clip_at = (len(pcm) + len(gap)) // BYTES_PER_MS
+    assert any(f.start_ms >= second_clip_at - 300 for f in with_gate)
+    POOL.release(plain)
+    POOL.release(gated.recognizer)

@@ -68,3 +68,16 @@ def test_final_utterances_of_a_call_accumulate(engine: SuggestionEngine) -> None
 def test_suggestions_serialize_for_the_desk(engine: SuggestionEngine) -> None:
     data = engine.suggest("路灯坏了").to_dict()
     assert set(data) >= {"categories", "leaves", "units", "articles", "call_id", "compute_ms"}
+
+
+def test_each_final_utterance_brings_articles_categories_and_units(engine: SuggestionEngine) -> None:
+    first = engine.on_final_utterance("喂你好", "call-2")
+    assert engine.last("call-2") is first
+    result = engine.on_final_utterance("老板拖欠工资两个月", "call-2")
+    assert engine.last("call-2") is result, "the desk's feedback refers to the latest suggestions"
+    assert result.text == "喂你好 老板拖欠工资两个月"
+    assert result.categories[0].name == "劳动和社会保障" and result.units[0].code == "city.hrss"
+    article = result.articles[0]
+    assert article["key"] == "ld" and "<mark>" in str(article["title_html"])
+    engine.call_ended("call-2")
+    assert engine.last("call-2") is None
