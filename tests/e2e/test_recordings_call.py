@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import hashlib
 import socket
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -34,20 +33,17 @@ from recordings.storage import LocalStore, read_all
 from recordings.wiring import CallEndIngestor, install_ingest_on_call_end
 from telephony import sipp
 from telephony.ari import AriClient, AriEndpoint
-from telephony.config import DEFAULT_QUEUES, AgentAccount
+from telephony.config import AgentAccount
 from telephony.orm import CallRow
 from telephony.records import CallRecorder
 from telephony.service import TelephonyService
 from telephony.switch import Switch
 from telephony.testing import free_port, running_switch, why_no_asterisk
+from tests.e2e.telephony_support import NO_WRAPUP, sipp_agent
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow, pytest.mark.timeout(90)]
 
 AUDIO = Path(__file__).resolve().parents[3] / "shared" / "audio"
-# no wrap-up time, so that nothing waits between calls
-NO_WRAPUP = tuple(
-    type(q)(q.name, q.title, q.strategy, 10, 0, q.weight, q.announce_seconds) for q in DEFAULT_QUEUES
-)
 
 
 @pytest.fixture(scope="module")
@@ -109,22 +105,6 @@ async def telephony_and_recordings(switch: Switch, hot: App) -> AsyncIterator[Ca
         ingestor.close()
 
 
-@contextlib.contextmanager
-def auto_answering_agent(work: Path, voice: Path, port: int) -> Iterator[None]:
-    scenario = sipp.write_agent(work, voice, ring_ms=300)
-    proc = subprocess.Popen(
-        sipp.agent_command(scenario, local_port=port, media_port=free_port(socket.SOCK_DGRAM)),
-        cwd=work,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield
-    finally:
-        proc.terminate()
-        proc.wait(5)
-
-
 async def call(work: Path, voice: Path, switch: Switch, *, number: str, talk_ms: int) -> sipp.SippStats:
     directory = work / f"call-{number}"
     directory.mkdir()
@@ -172,7 +152,7 @@ async def test_a_real_call_is_recorded_stored_and_playable_in_ranges(
     port = free_port(socket.SOCK_DGRAM)
     with (
         running_switch([agent(port)], queues=NO_WRAPUP) as switch,
-        auto_answering_agent(tmp_path, agent_voice, port),
+        sipp_agent(tmp_path, agent_voice, port),
     ):
         spool = switch.host_path(switch.config.monitor_dir)
         async with telephony_and_recordings(switch, app):
