@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from hotline.bus import EventBus
-from hotline.clock import Clock
+from kernel.bus import EventBus
+from kernel.clock import Clock
 
 AGENT_STATES = ("ready", "paused", "wrap_up", "on_call", "offline")
 PAUSE_REASONS = ("break", "meal", "training", "meeting", "other")

@@ -20,7 +20,7 @@ from agent_ui.security import (
     new_password,
     verify_password,
 )
-from hotline.clock import Clock
+from kernel.clock import Clock
 from routing.orm import Unit
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")

@@ -20,7 +20,7 @@ from asr.events import Recognized
 from asr.pool import ModelNotFound, ModelPool
 from asr.redact import redact
 from asr.session import SecondPass
-from hotline.settings import load_settings
+from kernel.settings import load_settings
 
 app = typer.Typer(help="语音转写 / speech recognition", no_args_is_help=True)
 models_app = typer.Typer(help="Vosk 模型 / Vosk models", no_args_is_help=True)

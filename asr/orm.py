@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.db import Base, UTCDateTime
+from kernel.db import Base, UTCDateTime
 
 
 class TranscriptSegmentRow(Base):

@@ -16,8 +16,8 @@ from asr.pool import DecodePool, ModelPool
 from asr.rtp import RtpReceiver, open_rtp_port
 from asr.session import CallTranscription, SecondPass, Timing
 from asr.transcripts import SegmentStore
-from hotline.bus import EventBus
-from hotline.clock import Clock
+from kernel.bus import EventBus
+from kernel.clock import Clock
 
 if TYPE_CHECKING:
     from hotline.bootstrap import App

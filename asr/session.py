@@ -26,8 +26,8 @@ from asr.gate import SilenceGate
 from asr.pool import DecodePool
 from asr.redact import redact
 from asr.transcripts import SegmentStore
-from hotline.bus import EventBus
-from hotline.clock import Clock
+from kernel.bus import EventBus
+from kernel.clock import Clock
 
 log = logging.getLogger(__name__)
 

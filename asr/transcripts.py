@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from asr.events import Leg, TranscriptSegment
 from asr.orm import TranscriptRevealRow, TranscriptSegmentRow
-from hotline.db import transaction
+from kernel.db import transaction
 
 REVEAL_ROLES = frozenset({"supervisor", "qa", "admin"})
 

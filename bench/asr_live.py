@@ -48,8 +48,8 @@ from asr.rtp import slin16_packets
 from asr.service import TranscriptionService
 from asr.session import Timing
 from asr.transcripts import InMemorySegmentStore
-from hotline.bus import EventBus
-from hotline.clock import SystemClock
+from kernel.bus import EventBus
+from kernel.clock import SystemClock
 
 AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
 CALLER_CLIPS = ("zh_aishell_BAC009S0724W0121.wav", "zh_paddlespeech_zh.wav", "zh_funasr_asr_example.wav")
@@ -180,7 +180,7 @@ async def run(args: argparse.Namespace) -> None:
     starts: dict[str, float] = {}
     engine = None
     if args.suggest:
-        from hotline.settings import load_settings
+        from kernel.settings import load_settings
         from routing.suggest.factory import engine_from_files
 
         engine = engine_from_files(load_settings().data_dir)

@@ -26,10 +26,10 @@ from sqlalchemy import create_engine, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hotline.bootstrap import bootstrap
-from hotline.bus import EventBus
-from hotline.clock import FakeClock
 from hotline.migrate import upgrade
-from hotline.settings import Settings
+from kernel.bus import EventBus
+from kernel.clock import FakeClock
+from kernel.settings import Settings
 from routing.callback_campaign import CallbackCampaign
 from routing.callback_policy import CampaignPolicy
 from routing.commands import IntakeCommand

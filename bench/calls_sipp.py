@@ -25,10 +25,10 @@ import wave
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from hotline.clock import FakeClock
 from ivr.fastagi import FastAgiHandle, start_server
 from ivr.orders import FakeOrderLookup
 from ivr.service import IvrServices
+from kernel.clock import FakeClock
 from telephony import sipp
 from telephony.config import DEFAULT_QUEUES, AgentAccount, QueueSpec
 from telephony.testing import cached_ivr_sounds, free_port, running_switch, why_no_asterisk

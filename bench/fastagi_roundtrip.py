@@ -42,10 +42,10 @@ def serve(port_out: multiprocessing.Queue[float], stop: Any, switch_s: float) ->
 
     if switch_s:
         sys.setswitchinterval(switch_s)
-    from hotline.clock import FakeClock
     from ivr.fastagi import start_server
     from ivr.orders import FakeOrderLookup
     from ivr.service import IvrServices
+    from kernel.clock import FakeClock
 
     services = IvrServices(
         calendar=Weekdays(),

@@ -72,17 +72,44 @@ def main() -> None:
     env = {**os.environ, "HOTLINE_DATABASE_URL": url, "HOTLINE_DATA_DIR": str(tmp)}
     server = None
     try:
-        subprocess.run([sys.executable, "-m", "hotline.cli", "seed"], env=env, check=True, capture_output=True)
-        key = subprocess.run([sys.executable, "-c", (
-            "from hotline.bootstrap import bootstrap; from routing.apikeys import create_api_key\n"
-            "hot = bootstrap()\n"
-            "with hot.session_factory() as s, s.begin(): print(create_api_key(s, 'bench', 'integration'))")],
-            env=env, check=True, capture_output=True, text=True).stdout.strip()
+        subprocess.run(
+            [sys.executable, "-m", "hotline.cli", "seed"], env=env, check=True, capture_output=True
+        )
+        key = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                (
+                    "from hotline.bootstrap import bootstrap; from routing.apikeys import create_api_key\n"
+                    "hot = bootstrap()\n"
+                    "with hot.session_factory() as s, s.begin(): print(create_api_key(s, 'bench', 'integration'))"
+                ),
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "hotline.web:app_factory", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
-            env=env)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "hotline.web:app_factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+        )
         for _ in range(100):
             try:
                 httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
@@ -91,21 +118,42 @@ def main() -> None:
                 time.sleep(0.2)
         script = tmp / "intake.lua"
         script.write_text(LUA.replace("%KEY%", key).replace("%%", "%"))
-        warm = subprocess.run(["wrk", "-t1", "-c4", "-d3s", "-s", str(script), f"http://127.0.0.1:{port}"],
-                              capture_output=True, text=True)
-        out = subprocess.run(["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency",
-                              "-s", str(script), f"http://127.0.0.1:{port}"], capture_output=True, text=True).stdout
+        warm = subprocess.run(
+            ["wrk", "-t1", "-c4", "-d3s", "-s", str(script), f"http://127.0.0.1:{port}"],
+            capture_output=True,
+            text=True,
+        )
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{args.connections}",
+                f"-d{args.seconds}s",
+                "--latency",
+                "-s",
+                str(script),
+                f"http://127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            text=True,
+        ).stdout
         engine = create_engine(url)
         with engine.connect() as c:
             orders = c.execute(text("SELECT count(*) FROM work_orders")).scalar_one()
-            dispatched = c.execute(text("SELECT count(*) FROM work_orders WHERE state='dispatched'")).scalar_one()
+            dispatched = c.execute(
+                text("SELECT count(*) FROM work_orders WHERE state='dispatched'")
+            ).scalar_one()
             audits = c.execute(text("SELECT count(*) FROM order_audit")).scalar_one()
         engine.dispose()
         print(out)
         non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out + warm.stdout)
-        print(f"machine: {platform.node()} {os.cpu_count()} cores, {platform.platform()}, {datetime.now(UTC):%Y-%m-%d}")
-        print(f"orders in database: {orders} (dispatched {dispatched}), audit records {audits}, "
-              f"non-2xx responses: {non2xx.group(1) if non2xx else 0}")
+        print(
+            f"machine: {platform.node()} {os.cpu_count()} cores, {platform.platform()}, {datetime.now(UTC):%Y-%m-%d}"
+        )
+        print(
+            f"orders in database: {orders} (dispatched {dispatched}), audit records {audits}, "
+            f"non-2xx responses: {non2xx.group(1) if non2xx else 0}"
+        )
     finally:
         if server is not None:
             server.terminate()

@@ -20,9 +20,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hotline.bootstrap import bootstrap
-from hotline.bus import EventBus
 from hotline.migrate import upgrade
-from hotline.settings import Settings
+from kernel.bus import EventBus
+from kernel.settings import Settings
 from recordings import api
 from recordings.access import LISTENER_RESOLVER, Listener
 from recordings.calls import SqlCallLookup

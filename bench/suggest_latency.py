@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, ahead of bench/ itself
 
-from hotline.settings import load_settings
+from kernel.settings import load_settings
 from routing.kb.index import KbIndex, default_analyzer
 from routing.kb.seed import read_seed
 from routing.suggest.factory import leaf_evidence

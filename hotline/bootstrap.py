@@ -10,10 +10,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.bus import EventBus
-from hotline.clock import Clock, SystemClock
-from hotline.db import make_engine, make_session_factory
-from hotline.settings import Settings, load_settings
+from kernel.bus import EventBus
+from kernel.clock import Clock, SystemClock
+from kernel.db import make_engine, make_session_factory
+from kernel.settings import Settings, load_settings
 from routing.calendar import ChineseWorkCalendar
 from routing.domain.sla import SlaPolicy, WorkCalendar
 from routing.orm import UrgentClass, map_domain

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from hotline.bootstrap import bootstrap
-from hotline.settings import load_settings
+from kernel.settings import load_settings
 
 app = typer.Typer(help="海口12345 热线系统 / Haikou 12345 hotline", no_args_is_help=True)
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)

@@ -1,4 +1,4 @@
-"""Imports every component's tables onto ``hotline.db.metadata`` (for Alembic and schema checks)."""
+"""Imports every component's tables onto ``kernel.db.metadata`` (for Alembic and schema checks)."""
 
 from __future__ import annotations
 

@@ -18,8 +18,8 @@ console = Console(soft_wrap=True)
 def _announcements_file(path: Path | None) -> Path:
     if path is not None:
         return path
-    from hotline.settings import load_settings
     from ivr.announcements import default_announcements_path
+    from kernel.settings import load_settings
 
     return default_announcements_path(load_settings().data_dir)
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hotline.clock import Clock, SystemClock
 from ivr.announcements import (
     AnnouncementSource,
     NoAnnouncements,
@@ -27,6 +26,7 @@ from ivr.model import LANGUAGES, MENU_DIR, Language, Menu, MenuError, Period, Ro
 from ivr.orders import OrderStatusLookup
 from ivr.port import CallerHungUp, CallPort
 from ivr.schedule import WorkCalendar
+from kernel.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
     from hotline.bootstrap import App

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy import column, inspect, select, table
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.db import UTCDateTime
+from kernel.db import UTCDateTime
 
 _calls = table(
     "tel_calls",

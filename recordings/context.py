@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.bootstrap import App
-from hotline.bus import EventBus
-from hotline.clock import Clock
+from kernel.bus import EventBus
+from kernel.clock import Clock
 from recordings.storage import RecordingStore, store_from_env
 
 EXTRAS_KEY = "recordings"

@@ -14,7 +14,7 @@ from typing import Protocol
 from sqlalchemy import ColumnElement, String, cast, column, or_, select, table
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.db import JSONType, UTCDateTime
+from kernel.db import JSONType, UTCDateTime
 
 CLOSED_STATE = "closed"  # routing's OrderState.CLOSED (已归档): every other state is still open
 # Words in a work order that mark a complaint about the hotline's own staff (话务员 = the agent).

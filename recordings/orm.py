@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hotline.db import Base, JSONType, UTCDateTime
+from kernel.db import Base, JSONType, UTCDateTime
 
 
 class Recording(Base):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.clock import Clock
+from kernel.clock import Clock
 from recordings.orm import QueueRecordingPolicy, RecordingDecision
 
 CALLER_CHOICE_VARIABLE = "HOTLINE_RECORDING"

@@ -52,8 +52,8 @@ from recordings.transcripts import Segment, SqlTranscriptSource, TranscriptSourc
 
 if TYPE_CHECKING:
     from hotline.bootstrap import App
-    from hotline.bus import EventBus
-    from hotline.settings import Settings
+    from kernel.bus import EventBus
+    from kernel.settings import Settings
 
 log = logging.getLogger(__name__)
 

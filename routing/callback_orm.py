@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.db import Base, UTCDateTime
+from kernel.db import Base, UTCDateTime
 
 TASK_STATES = ("due", "calling", "manual", "done", "cancelled")
 

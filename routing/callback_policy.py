@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from routing.domain.enums import CallbackOutcome
 
 if TYPE_CHECKING:
-    from hotline.settings import Settings
+    from kernel.settings import Settings
 
 # What a survey call reports (telephony.outbound.CallStatus uses the same words).
 ANSWERED, NO_ANSWER, BUSY, FAILED = "answered", "no_answer", "busy", "failed"

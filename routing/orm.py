@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hotline.db import Base, JSONType, UTCDateTime, mapper_registry, metadata
+from kernel.db import Base, JSONType, UTCDateTime, mapper_registry, metadata
 from routing.domain import enums
 from routing.domain.model import (
     Alarm,

@@ -14,8 +14,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from hotline.bus import EventBus
-from hotline.clock import Clock
+from kernel.bus import EventBus
+from kernel.clock import Clock
 from routing.commands import CallbackCommand, IntakeCommand
 from routing.dispatch import CategoryInfo, Dispatcher, KeywordRule, Routing, UnitInfo, UrgentInfo
 from routing.domain.enums import CaseType, RequestKind, Urgency
@@ -335,4 +335,3 @@ def _is_retryable(exc: DBAPIError) -> bool:
     # SQLite: "database is locked" when the busy timeout ran out.
     code = getattr(exc.orig, "sqlstate", None)
     return code in {"40001", "40P01", "55P03"} or "database is locked" in str(exc.orig)
-

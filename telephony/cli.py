@@ -11,7 +11,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.bootstrap import bootstrap
-from hotline.settings import Settings
+from kernel.settings import Settings
 from telephony.agents import SKILLS, AgentDesk, AgentError, QueueCli, RecordingCli
 from telephony.provision import ProvisionError, provision
 from telephony.setup import (
@@ -34,7 +34,7 @@ def provision_cmd(
     rebuild: Annotated[bool, typer.Option(help="build the chroot again even if cached")] = False,
 ) -> None:
     """准备 Asterisk / Build or unpack the Asterisk chroot (cached tarball; CI caches its directory)."""
-    from hotline.settings import load_settings
+    from kernel.settings import load_settings
 
     settings = load_settings()
     try:
@@ -142,7 +142,9 @@ def agent_add(
     """新增坐席 / Create an agent's SIP account; the password is printed once."""
     desk, settings, factory = _desk_and_switch()
     try:
-        row = desk.create(username, name, [s.strip() for s in skills.split(",") if s.strip()], contact=contact)
+        row = desk.create(
+            username, name, [s.strip() for s in skills.split(",") if s.strip()], contact=contact
+        )
     except AgentError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc

@@ -187,7 +187,9 @@ class QueueSpec:
 DEFAULT_QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec("consultation", "咨询 / consultation", strategy="rrmemory"),
     QueueSpec("complaint", "投诉 / complaint", strategy="leastrecent"),
-    QueueSpec("urgent", "紧急 / urgent", strategy="rrmemory", weight=10, wrapup_seconds=0, announce_seconds=0),
+    QueueSpec(
+        "urgent", "紧急 / urgent", strategy="rrmemory", weight=10, wrapup_seconds=0, announce_seconds=0
+    ),
 )
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.db import Base, JSONType, UTCDateTime
+from kernel.db import Base, JSONType, UTCDateTime
 
 
 class AgentRow(Base):

@@ -39,7 +39,7 @@ from urllib.parse import quote
 
 import httpx
 
-from hotline.settings import Settings
+from kernel.settings import Settings
 from telephony.ari import AriClient, AriEndpoint, AriError, Event
 
 log = logging.getLogger(__name__)

@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.clock import Clock
+from kernel.clock import Clock
 from telephony.ari import AriError, Event
 from telephony.orm import QueueCallbackRow
 from telephony.outbound import CallStatus, DialPlan, OutboundAri, status_of

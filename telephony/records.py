@@ -17,8 +17,8 @@ from urllib.parse import unquote
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.bus import EventBus
 from ivr.engine import ORDER_VARIABLE
+from kernel.bus import EventBus
 from telephony.events import CallAnswered, CallEnded, PreviousCall, WorkOrderSummary
 from telephony.orm import CallLegRow, CallRow, CallWorkOrderRow
 

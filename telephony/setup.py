@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.settings import Settings
+from kernel.settings import Settings
 from telephony.config import MAIN_MONITOR_DIR, AgentAccount, SwitchConfig
 from telephony.orm import AgentRow
 from telephony.provision import SYSTEM_ASTERISK
@@ -130,7 +130,9 @@ def dial_in_text(settings: Settings, accounts: Sequence[tuple[str, str]]) -> str
         "  坐席 / agents: register, then log in to the web desk with the same user name",
     ]
     lines += [f"    server {server}  user {user}  password {password}" for user, password in accounts]
-    lines.append(f"  e.g. baresip account line: <sip:USER@127.0.0.1>;auth_pass=PASSWORD;outbound=sip:{server}")
+    lines.append(
+        f"  e.g. baresip account line: <sip:USER@127.0.0.1>;auth_pass=PASSWORD;outbound=sip:{server}"
+    )
     return "\n".join(lines)
 
 

@@ -161,7 +161,9 @@ def write_ivr_caller(
         DTMF_INFO.format(delay_ms=delay, key=key, cseq=2 + i) for i, (delay, key) in enumerate(keys)
     )
     text = CALLER.format(sdp=SDP, audio=audio, talk_ms=talk_ms)
-    text = text.replace(f'  <pause milliseconds="{talk_ms}"/>\n', infos + f'  <pause milliseconds="{talk_ms}"/>\n')
+    text = text.replace(
+        f'  <pause milliseconds="{talk_ms}"/>\n', infos + f'  <pause milliseconds="{talk_ms}"/>\n'
+    )
     text = text.replace("CSeq: 2 BYE", f"CSeq: {2 + len(keys)} BYE")
     scenario = directory / "ivr-caller.xml"
     scenario.write_text(text, encoding="utf-8")

@@ -156,9 +156,7 @@ class IvrProbe:
         got = [s for s in self.of(caller) if s.kind == "got"]
         return got[index].value or "" if len(got) > index else None
 
-    async def press(
-        self, caller: str, index: int, keys: str, send: Callable[[str], Awaitable[None]]
-    ) -> str:
+    async def press(self, caller: str, index: int, keys: str, send: Callable[[str], Awaitable[None]]) -> str:
         """Wait for the ``index``-th key request, press ``keys`` one by one, return what the IVR read.
 
         A key that arrives in the instant between two AGI commands is dropped by Asterisk, so the keys are

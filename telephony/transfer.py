@@ -125,11 +125,7 @@ class CallTransfers:
     async def _left(self, channel_id: str) -> None:
         """A party hung up: keep the rest of the call sensible (see the module notes)."""
         call = next(
-            (
-                c
-                for c in self.calls.values()
-                if channel_id in {c.caller, c.agent, c.target, *c.others}
-            ),
+            (c for c in self.calls.values() if channel_id in {c.caller, c.agent, c.target, *c.others}),
             None,
         )
         if call is None:

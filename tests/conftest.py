@@ -17,10 +17,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from hotline.bootstrap import App, bootstrap
-from hotline.bus import EventBus
-from hotline.clock import FakeClock
 from hotline.migrate import upgrade
-from hotline.settings import Settings
+from kernel.bus import EventBus
+from kernel.clock import FakeClock
+from kernel.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -103,8 +103,9 @@ def clock() -> FakeClock:
 def _migrate_and_seed(url: str) -> None:
     from routing.reference import seed_all
 
-    hot = bootstrap(Settings(environment="test", secret_key="test-secret", database_url=url,
-                             data_dir=Path("/tmp")))
+    hot = bootstrap(
+        Settings(environment="test", secret_key="test-secret", database_url=url, data_dir=Path("/tmp"))
+    )
     upgrade(hot.engine)
     with hot.session_factory() as session, session.begin():
         seed_all(session)
@@ -156,7 +157,9 @@ def seeded_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
         admin.dispose()
 
 
-def make_app(db_url: str, tmp_path: Path, clock: FakeClock, *, seed: bool = True, migrate: bool = True) -> App:
+def make_app(
+    db_url: str, tmp_path: Path, clock: FakeClock, *, seed: bool = True, migrate: bool = True
+) -> App:
     settings = Settings(
         environment="test", secret_key="test-secret", data_dir=tmp_path / "var", database_url=db_url
     )

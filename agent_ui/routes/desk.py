@@ -30,7 +30,7 @@ from agent_ui.queries import categories, orders_by_phone, units
 from agent_ui.rendering import render
 from agent_ui.wiring import suggested_json
 from hotline.bootstrap import App
-from hotline.db import transaction
+from kernel.db import transaction
 from routing.commands import DISTRICTS, IntakeCommand, normalize_phone
 from routing.domain.enums import CaseType, Channel
 from routing.domain.errors import DomainError

@@ -3,8 +3,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from hotline.db import metadata
 from hotline.models import import_all
+from kernel.db import metadata
 
 import_all()
 config = context.config

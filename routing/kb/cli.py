@@ -18,8 +18,8 @@ def load(
 ) -> None:
     """Create new articles and add a version to changed ones (by key); unchanged ones are left alone."""
     from hotline.bootstrap import bootstrap
-    from hotline.db import transaction
     from hotline.migrate import upgrade
+    from kernel.db import transaction
     from routing.kb import repository
     from routing.kb.seed import read_seed
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hotline.db import Base, JSONType, UTCDateTime
+from kernel.db import Base, JSONType, UTCDateTime
 
 
 class KbArticle(Base):

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.clock import Clock
-from hotline.db import transaction
+from kernel.clock import Clock
+from kernel.db import transaction
 from routing.kb import repository
 from routing.kb.index import Hit, KbIndex
 from routing.kb.model import Article

@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
 from hotline.bootstrap import App
-from hotline.db import transaction
+from kernel.db import transaction
 from routing.domain.errors import DomainError
 from routing.suggest import feedback
 from routing.suggest.service import SuggestionEngine

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from hotline.settings import load_settings
+from kernel.settings import load_settings
 
 app = typer.Typer(help="坐席辅助：分类与承办单位建议 / category and unit suggestions", no_args_is_help=True)
 console = Console(stderr=True)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.db import Base, JSONType, UTCDateTime
+from kernel.db import Base, JSONType, UTCDateTime
 
 
 class SuggestionFeedback(Base):

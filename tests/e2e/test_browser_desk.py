@@ -24,7 +24,7 @@ from agent_ui.testing import (
     why_no_browser,
 )
 from hotline.bootstrap import App
-from hotline.clock import FakeClock
+from kernel.clock import FakeClock
 from routing.kb.service import KnowledgeBase
 from routing.orm import Category, Unit
 from tests.conftest import make_app

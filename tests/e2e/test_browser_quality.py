@@ -29,7 +29,7 @@ from agent_ui.testing import (
     why_no_browser,
 )
 from hotline.bootstrap import App
-from hotline.clock import FakeClock
+from kernel.clock import FakeClock
 from recordings.orm import QaReview
 from routing.commands import IntakeCommand
 from routing.domain.enums import Channel

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from hotline.bootstrap import App
-from hotline.clock import FakeClock
 from ivr.orders import RoutingOrderLookup
 from ivr.service import IvrServices
+from kernel.clock import FakeClock
 from routing.commands import IntakeCommand
 from routing.domain.enums import Channel
 from routing.domain.model import Actor

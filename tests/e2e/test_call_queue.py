@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import select
 
 from hotline.bootstrap import App, bootstrap
-from hotline.bus import EventBus
 from hotline.migrate import upgrade
-from hotline.settings import Settings
+from kernel.bus import EventBus
+from kernel.settings import Settings
 from telephony import sipp
 from telephony.agents import AgentDesk, RecordingCli
 from telephony.ari import AriClient, AriEndpoint

@@ -30,9 +30,9 @@ from asr.service import build_service
 from asr.transcripts import SqlSegmentStore
 from asr.whisper import missing_requirements, prepare_model
 from hotline.bootstrap import App, bootstrap
-from hotline.bus import EventBus
 from hotline.live_calls import LiveCalls
-from hotline.settings import Settings
+from kernel.bus import EventBus
+from kernel.settings import Settings
 from routing.kb import repository as kb_repository
 from routing.kb.seed import read_seed
 from routing.suggest.api import EngineHolder

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from hotline.clock import FakeClock
 from ivr.fastagi import AgiRequest, FastAgiHandle, start_server
 from ivr.port import CallPort
 from ivr.service import IvrServices, hotline_handlers
+from kernel.clock import FakeClock
 from telephony.outbound import (
     AriDialer,
     CallStatus,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from hotline.bootstrap import App
-from hotline.clock import FakeClock
+from kernel.clock import FakeClock
 from telephony.ari import AriClient, AriEndpoint
 from telephony.config import DEFAULT_QUEUES, AgentAccount, QueueSpec
 from telephony.orm import QueueCallbackRow

@@ -19,10 +19,10 @@ import pytest
 from sqlalchemy import select
 
 from hotline.bootstrap import App
-from hotline.clock import FakeClock
 from ivr.fastagi import AgiRequest, FastAgiHandle, start_server
 from ivr.port import CallPort
 from ivr.service import IvrServices, hotline_handlers
+from kernel.clock import FakeClock
 from routing.callback_campaign import AUTO_ACTOR, CallbackCampaign, SurveyDialer
 from routing.callback_policy import CampaignPolicy
 from routing.commands import IntakeCommand

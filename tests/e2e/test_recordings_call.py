@@ -21,9 +21,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from hotline.bootstrap import App, bootstrap
-from hotline.bus import EventBus
 from hotline.migrate import upgrade
-from hotline.settings import Settings
+from kernel.bus import EventBus
+from kernel.settings import Settings
 from recordings import api, audio
 from recordings.access import LISTENER_RESOLVER, Listener
 from recordings.context import recordings_context

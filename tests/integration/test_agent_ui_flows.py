@@ -13,7 +13,7 @@ from agent_ui.orm import AccessAudit
 from agent_ui.security import SESSION_COOKIE
 from agent_ui.testing import TEST_PASSWORD, csrf_from, demo_accounts, login, make_web
 from hotline.bootstrap import App
-from hotline.clock import FakeClock
+from kernel.clock import FakeClock
 from routing.orm import Category
 
 

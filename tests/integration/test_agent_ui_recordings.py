@@ -23,7 +23,7 @@ from agent_ui.testing import (
     make_full_web,
 )
 from hotline.bootstrap import App
-from hotline.clock import FakeClock
+from kernel.clock import FakeClock
 from recordings.orm import QaReview, QaSample, QaScorecard, RecordingListen
 from routing.commands import IntakeCommand
 from routing.domain.enums import Channel

@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from hotline.clock import FakeClock
 from ivr.engine import IvrEngine, hotline_variables
 from ivr.fake_asterisk import FakeAsterisk, agi_environment
 from ivr.fastagi import AgiRequest, FastAgiHandle, start_server
@@ -19,6 +18,7 @@ from ivr.orders import FakeOrderLookup
 from ivr.port import CallPort
 from ivr.port_fake import FakeCallPort
 from ivr.service import IvrServices, hotline_handlers
+from kernel.clock import FakeClock
 
 MONDAY_10H = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 

@@ -4,8 +4,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hotline.bootstrap import App
-from hotline.clock import FakeClock
 from hotline.web import create_web_app
+from kernel.clock import FakeClock
 from routing.kb.service import KnowledgeBase
 
 

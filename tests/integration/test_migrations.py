@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from hotline.db import make_engine, metadata
 from hotline.migrate import upgrade
 from hotline.models import import_all
+from kernel.db import make_engine, metadata
 
 
 def test_models_and_migrations_agree(db_url: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from hotline.bootstrap import App
-from hotline.clock import FakeClock
+from kernel.clock import FakeClock
 from recordings import audio
 from recordings.compress import compress_recording
 from recordings.context import RecordingsContext, recordings_context

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from asr.events import CallTranscriptClosed, TranscriptSegment
 from asr.transcripts import SqlSegmentStore
 from hotline.bootstrap import App
-from hotline.clock import FakeClock
+from kernel.clock import FakeClock
 from recordings import api
 from recordings.access import LISTENER_RESOLVER, Listener
 from recordings.context import recordings_context

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hotline.clock import FakeClock
+from kernel.clock import FakeClock
 from recordings import audio
 from recordings.context import recordings_context
 from recordings.ingest import ingest

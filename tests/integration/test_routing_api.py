@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from hotline.bootstrap import App
-from hotline.clock import FakeClock
 from hotline.web import create_web_app
+from kernel.clock import FakeClock
 from routing.apikeys import create_api_key
 from routing.orm import order_audit, work_orders
 

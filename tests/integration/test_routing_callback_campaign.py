@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from hotline.bootstrap import App
-from hotline.clock import FakeClock
+from kernel.clock import FakeClock
 from routing.callback_campaign import AUTO_ACTOR, CallbackCampaign, SurveyDialer
 from routing.callback_policy import CampaignPolicy
 from routing.commands import CallbackCommand, IntakeCommand

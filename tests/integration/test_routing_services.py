@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from hotline.bootstrap import App
-from hotline.clock import FakeClock
+from kernel.clock import FakeClock
 from routing.commands import CallbackCommand, IntakeCommand
 from routing.domain import events as ev
 from routing.domain.enums import AlarmKind, CallbackOutcome, Channel, OrderState, SupervisionState, Urgency

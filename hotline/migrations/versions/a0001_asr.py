@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import hotline.db
+import kernel.db
 
 revision: str = "a0001"
 down_revision: str | Sequence[str] | None = None
@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=64), nullable=False),
         sa.Column("role", sa.String(length=32), nullable=False),
         sa.Column("reason", sa.String(length=200), nullable=False),
-        sa.Column("revealed_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revealed_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_transcript_reveals")),
     )
     with op.batch_alter_table("transcript_reveals", schema=None) as batch_op:
@@ -47,7 +47,7 @@ def upgrade() -> None:
         sa.Column("text_redacted", sa.Text(), nullable=False),
         sa.Column("is_final", sa.Boolean(), nullable=False),
         sa.Column("engine", sa.String(length=32), nullable=False),
-        sa.Column("created_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_transcript_segments")),
     )
     with op.batch_alter_table("transcript_segments", schema=None) as batch_op:

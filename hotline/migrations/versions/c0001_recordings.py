@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import hotline.db
+import kernel.db
 
 revision: str = "c0001"
 down_revision: str | Sequence[str] | None = None
@@ -34,7 +34,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_qa_scorecards")),
         sa.UniqueConstraint("name", "version", name="uq_qa_scorecards_name_version"),
     )
@@ -47,7 +47,7 @@ def upgrade() -> None:
         sa.Column("announce", sa.Boolean(), nullable=False),
         sa.Column("reason", sa.String(length=32), nullable=False),
         sa.Column("caller_choice", sa.String(length=16), nullable=True),
-        sa.Column("decided_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recording_decisions")),
         sa.UniqueConstraint("call_id", name=op.f("uq_recording_decisions_call_id")),
     )
@@ -57,7 +57,7 @@ def upgrade() -> None:
         sa.Column("record", sa.Boolean(), nullable=False),
         sa.Column("announce", sa.Boolean(), nullable=False),
         sa.Column("caller_may_decline", sa.Boolean(), nullable=False),
-        sa.Column("updated_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("queue", name=op.f("pk_recording_queue_policies")),
     )
     op.create_table(
@@ -67,7 +67,7 @@ def upgrade() -> None:
         sa.Column("agent", sa.String(length=64), nullable=True),
         sa.Column("queue", sa.String(length=64), nullable=True),
         sa.Column("caller_number", sa.String(length=32), nullable=True),
-        sa.Column("started_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("duration_ms", sa.Integer(), nullable=False),
         sa.Column("retention_state", sa.String(length=24), nullable=False),
         sa.Column(
@@ -85,8 +85,8 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("created_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("deleted_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deleted_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recordings")),
         sa.UniqueConstraint("call_id", name=op.f("uq_recordings_call_id")),
     )
@@ -110,7 +110,7 @@ def upgrade() -> None:
         sa.Column("total", sa.Float(), nullable=False),
         sa.Column("failed", sa.Boolean(), nullable=False),
         sa.Column("comments", sa.Text(), nullable=False),
-        sa.Column("created_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["recording_id"],
             ["recordings.id"],
@@ -139,8 +139,8 @@ def upgrade() -> None:
         sa.Column("duration_ms", sa.Integer(), nullable=False),
         sa.Column("size_bytes", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("created_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("deleted_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deleted_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["recording_id"],
             ["recordings.id"],
@@ -164,7 +164,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("byte_range", sa.String(length=64), nullable=False),
         sa.Column("client", sa.String(length=64), nullable=False),
-        sa.Column("at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["recording_id"],
             ["recordings.id"],
@@ -191,7 +191,7 @@ def upgrade() -> None:
         ),
         sa.Column("sampled_on", sa.Date(), nullable=False),
         sa.Column("review_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["recording_id"],
             ["recordings.id"],

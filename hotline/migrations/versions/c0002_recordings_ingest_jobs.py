@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import hotline.db
+import kernel.db
 
 revision: str = "c0002"
 down_revision: str | Sequence[str] | None = "c0001"
@@ -34,9 +34,9 @@ def upgrade() -> None:
         sa.Column("trigger", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("dry_run", sa.Boolean(), nullable=False),
-        sa.Column("started_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("report", hotline.db.JSONType(), nullable=False),
+        sa.Column("started_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("report", kernel.db.JSONType(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recording_job_runs")),
         sa.UniqueConstraint("slot", name=op.f("uq_recording_job_runs_slot")),
     )
@@ -47,13 +47,13 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("detail", sa.Text(), nullable=False),
         sa.Column("recording_id", sa.Integer(), nullable=True),
-        sa.Column("kinds", hotline.db.JSONType(), nullable=False),
+        sa.Column("kinds", kernel.db.JSONType(), nullable=False),
         sa.Column("call_outcome", sa.String(length=24), nullable=True),
         sa.Column("trigger", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("wait_ms", sa.Integer(), nullable=False),
         sa.Column("ingest_ms", sa.Integer(), nullable=False),
-        sa.Column("at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["recording_id"],
             ["recordings.id"],
@@ -68,14 +68,14 @@ def upgrade() -> None:
 
     with op.batch_alter_table("qa_reviews", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("item_comments", hotline.db.JSONType(), nullable=False, server_default="{}")
+            sa.Column("item_comments", kernel.db.JSONType(), nullable=False, server_default="{}")
         )
 
     with op.batch_alter_table("recordings", schema=None) as batch_op:
         # existing rows: no legs known
-        batch_op.add_column(sa.Column("legs", hotline.db.JSONType(), nullable=False, server_default="[]"))
+        batch_op.add_column(sa.Column("legs", kernel.db.JSONType(), nullable=False, server_default="[]"))
         batch_op.add_column(sa.Column("call_outcome", sa.String(length=24), nullable=True))
-        batch_op.add_column(sa.Column("transcript", hotline.db.JSONType(), nullable=True))
+        batch_op.add_column(sa.Column("transcript", kernel.db.JSONType(), nullable=True))
 
     # ### end Alembic commands ###
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import hotline.db
+import kernel.db
 
 revision: str = "r0001"
 down_revision: str | Sequence[str] | None = None
@@ -183,15 +183,15 @@ def upgrade() -> None:
         sa.Column("redo_count", sa.Integer(), nullable=False),
         sa.Column("escalation_level", sa.Integer(), nullable=False),
         sa.Column("dispatch_round", sa.Integer(), nullable=False),
-        sa.Column("accepted_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("accepted_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("accepted_by", sa.String(length=64), nullable=False),
-        sa.Column("first_dispatched_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("responded_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("resolved_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("closed_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("response_due_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("resolution_due_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("updated_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("first_dispatched_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("responded_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("response_due_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolution_due_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "call_ids",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -230,12 +230,12 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("level", sa.Integer(), nullable=False),
-        sa.Column("raised_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("raised_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("unit_code", sa.String(length=64), nullable=True),
         sa.Column("addressed_to", sa.String(length=64), nullable=False),
         sa.Column("message_zh", sa.Text(), nullable=False),
         sa.Column("message_en", sa.Text(), nullable=False),
-        sa.Column("cleared_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cleared_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["order_id"], ["work_orders.id"], name=op.f("fk_order_alarms_order_id_work_orders")
         ),
@@ -255,9 +255,9 @@ def upgrade() -> None:
             sa.Enum("lead", "assist", name="assignmentrole", native_enum=False, length=32),
             nullable=False,
         ),
-        sa.Column("assigned_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("assigned_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("round", sa.Integer(), nullable=False),
-        sa.Column("acknowledged_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("acknowledged_by", sa.String(length=64), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -277,7 +277,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("order_id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=64), nullable=False),
         sa.Column("actor_role", sa.String(length=32), nullable=False),
         sa.Column("action", sa.String(length=48), nullable=False),
@@ -302,7 +302,7 @@ def upgrade() -> None:
         "order_callbacks",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("order_id", sa.Integer(), nullable=False),
-        sa.Column("at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("by", sa.String(length=64), nullable=False),
         sa.Column("by_role", sa.String(length=32), nullable=False),
         sa.Column(
@@ -350,13 +350,13 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("due_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("unit_code", sa.String(length=64), nullable=True),
         sa.Column("level", sa.Integer(), nullable=False),
         sa.Column("supervision_number", sa.String(length=32), nullable=True),
-        sa.Column("created_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("fired_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("cancelled_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("fired_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cancelled_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["order_id"], ["work_orders.id"], name=op.f("fk_order_deadlines_order_id_work_orders")
         ),
@@ -382,7 +382,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("unit_code", sa.String(length=64), nullable=False),
-        sa.Column("requested_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("requested_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("requested_by", sa.String(length=64), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column(
@@ -392,7 +392,7 @@ def upgrade() -> None:
         ),
         sa.Column("extend_days", sa.Integer(), nullable=True),
         sa.Column("appeal_target", sa.String(length=32), nullable=True),
-        sa.Column("decided_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decided_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("decided_by", sa.String(length=64), nullable=True),
         sa.Column("decision_note", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -410,7 +410,7 @@ def upgrade() -> None:
         sa.Column("order_id", sa.Integer(), nullable=False),
         sa.Column("number", sa.String(length=32), nullable=False),
         sa.Column("unit_code", sa.String(length=64), nullable=False),
-        sa.Column("issued_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("issued_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column(
             "state",
@@ -425,9 +425,9 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("acknowledged_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("resolved_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("referred_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("referred_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["order_id"], ["work_orders.id"], name=op.f("fk_order_supervisions_order_id_work_orders")
         ),

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import hotline.db
+import kernel.db
 
 revision: str = "r0002"
 down_revision: str | Sequence[str] | None = "r0001"
@@ -28,18 +28,18 @@ def upgrade() -> None:
         "callback_tasks",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("order_number", sa.String(length=32), nullable=False),
-        sa.Column("resolved_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("unit_code", sa.String(length=64), nullable=True),
         sa.Column("phone", sa.String(length=32), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("claimed_by", sa.String(length=64), nullable=True),
-        sa.Column("claimed_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("result", sa.String(length=24), nullable=False),
         sa.Column("note", sa.String(length=300), nullable=False),
-        sa.Column("created_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_callback_tasks")),
         sa.UniqueConstraint("order_number", "resolved_at", name=op.f("uq_callback_tasks_order_number")),
     )
@@ -58,8 +58,8 @@ def upgrade() -> None:
         sa.Column("by_role", sa.String(length=32), nullable=False),
         sa.Column("by_unit", sa.String(length=64), nullable=True),
         sa.Column("evaluated_unit", sa.String(length=64), nullable=True),
-        sa.Column("started_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("call_status", sa.String(length=16), nullable=False),
         sa.Column("solved", sa.Boolean(), nullable=True),
         sa.Column("rating", sa.Integer(), nullable=True),

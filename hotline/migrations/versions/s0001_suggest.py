@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import hotline.db
+import kernel.db
 
 revision: str = "s0001"
 down_revision: str | Sequence[str] | None = None
@@ -25,7 +25,7 @@ def upgrade() -> None:
     op.create_table(
         "suggest_feedback",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("agent", sa.String(length=64), nullable=False),
         sa.Column("call_id", sa.String(length=64), nullable=True),
         sa.Column("order_id", sa.Integer(), nullable=True),

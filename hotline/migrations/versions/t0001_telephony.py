@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import hotline.db
+import kernel.db
 
 revision: str = "t0001"
 down_revision: str | Sequence[str] | None = None
@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("pause_reason", sa.String(length=64), nullable=False),
         sa.Column("contact", sa.String(length=200), nullable=True),
-        sa.Column("state_changed_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("state_changed_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tel_agents")),
         sa.UniqueConstraint("username", name=op.f("uq_tel_agents_username")),
     )
@@ -47,10 +47,10 @@ def upgrade() -> None:
         sa.Column("call_id", sa.String(length=64), nullable=False),
         sa.Column("caller_number", sa.String(length=32), nullable=False),
         sa.Column("dialed", sa.String(length=32), nullable=False),
-        sa.Column("started_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("queued_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("answered_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("ended_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("queued_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("answered_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ended_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("queue", sa.String(length=32), nullable=True),
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("ivr_choices", sa.String(length=200), nullable=False),
@@ -78,9 +78,9 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("agent", sa.String(length=64), nullable=True),
         sa.Column("number", sa.String(length=32), nullable=False),
-        sa.Column("created_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("answered_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("ended_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("answered_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ended_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("dial_status", sa.String(length=24), nullable=False),
         sa.Column("hangup_cause", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import hotline.db
+import kernel.db
 
 revision: str = "t0002"
 down_revision: str | Sequence[str] | None = "t0001"
@@ -34,15 +34,15 @@ def upgrade() -> None:
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=False),
-        sa.Column("requested_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("requested_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("placeholder", sa.String(length=64), nullable=True),
         sa.Column("agent", sa.String(length=64), nullable=True),
         sa.Column("last_result", sa.String(length=24), nullable=False),
-        sa.Column("connected_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("updated_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("connected_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tel_queue_callbacks")),
     )
     with op.batch_alter_table("tel_queue_callbacks", schema=None) as batch_op:

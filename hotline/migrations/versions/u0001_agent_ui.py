@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import hotline.db
+import kernel.db
 
 revision: str = "u0001"
 down_revision: str | Sequence[str] | None = None
@@ -24,7 +24,7 @@ def upgrade() -> None:
     op.create_table(
         "access_audit",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", hotline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("username", sa.String(length=64), nullable=False),
         sa.Column("role", sa.String(length=32), nullable=False),
         sa.Column("action", sa.String(length=48), nullable=False),
@@ -46,10 +46,10 @@ def upgrade() -> None:
         sa.Column("unit_code", sa.String(length=64), nullable=True),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("failed_attempts", sa.Integer(), nullable=False),
-        sa.Column("locked_until", hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("locked_until", kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", hotline.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_login_at", hotline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", kernel.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_login_at", kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["unit_code"], ["units.code"], name=op.f("fk_ui_users_unit_code_units")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ui_users")),
         sa.UniqueConstraint("username", name=op.f("uq_ui_users_username")),

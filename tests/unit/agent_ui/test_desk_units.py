@@ -14,8 +14,8 @@ from agent_ui.security import (
     use_fast_hashing_for_tests,
     verify_password,
 )
-from hotline.bus import EventBus
-from hotline.clock import FakeClock
+from kernel.bus import EventBus
+from kernel.clock import FakeClock
 
 
 def test_session_round_trip_and_tampering() -> None:

@@ -17,8 +17,8 @@ from asr.session import (
     Timing,
 )
 from asr.transcripts import InMemorySegmentStore
-from hotline.bus import EventBus
-from hotline.clock import FakeClock
+from kernel.bus import EventBus
+from kernel.clock import FakeClock
 
 SPEECH = b"\x00\x08" * 16 * 20  # 2048: speech level (the silence gate passes it)
 SILENCE = bytes(20 * BYTES_PER_MS)

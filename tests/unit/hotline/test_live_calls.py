@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from agent_ui.live import DeskFeed, TranscriptLine
 from asr.events import TranscriptSegment
-from hotline.bus import EventBus
-from hotline.clock import SystemClock
 from hotline.live_calls import LiveCalls
+from kernel.bus import EventBus
+from kernel.clock import SystemClock
 from telephony.events import CallAnswered, CallEnded
 
 
@@ -19,7 +19,9 @@ async def test_the_desk_shows_the_redacted_text_never_the_raw_one() -> None:
     live = LiveCalls(feed=feed, loop=asyncio.get_running_loop()).install(bus)
     raw = "我的电话是13800138000"
     bus.publish(
-        TranscriptSegment("c1", "caller", 0, 900, raw, "我的电话是138****8000", True, "vosk", datetime.now(UTC))
+        TranscriptSegment(
+            "c1", "caller", 0, 900, raw, "我的电话是138****8000", True, "vosk", datetime.now(UTC)
+        )
     )
     [line] = [e for e in bus.published if isinstance(e, TranscriptLine)]
     assert line.text == "我的电话是138****8000" and "13800138000" not in line.text

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from hotline.settings import DEFAULT_SECRET, Settings
+from kernel.settings import DEFAULT_SECRET, Settings
 
 
 def test_default_secret_is_refused_outside_development() -> None:

@@ -137,7 +137,10 @@ def test_query_a_work_order_by_number(engine: IvrEngine, orders: FakeOrderLookup
     assert result.route is Route.QUEUE_CONSULTATION
     assert result.choices == ("lang:zh", "main:4", "order:202611230000123", "order_after:9", "main:1")
     # told to the switch as soon as it was found (the call is linked to the order it asked about)
-    assert port.variables == {"HOTLINE_ORDER_QUERIED": "HK202611230000123", "HOTLINE_ORDER_STATE": "in_progress"}
+    assert port.variables == {
+        "HOTLINE_ORDER_QUERIED": "HK202611230000123",
+        "HOTLINE_ORDER_STATE": "in_progress",
+    }
 
 
 def test_unknown_work_order_retries_then_back_to_main(engine: IvrEngine) -> None:

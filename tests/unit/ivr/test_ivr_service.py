@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from hotline.clock import FakeClock
 from ivr.fastagi import AgiRequest, parse_request
 from ivr.model import MENU_DIR
 from ivr.port_fake import FakeCallPort
 from ivr.service import IvrServices, SurveyAnswers, run_hotline_ivr, run_survey
+from kernel.clock import FakeClock
 
 MONDAY_10H = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 REQUEST = AgiRequest(script="ivr", params={}, env={"agi_uniqueid": "1.1"})

@@ -8,17 +8,38 @@ from routing.domain.enums import AssignmentRole
 UNITS = [
     UnitInfo("city.housing", "市住建局", "city_bureau", None, None, ()),
     UnitInfo("city.enforcement", "市综合执法局", "city_bureau", None, None, ()),
-    UnitInfo("district_bureau.meilan.housing", "美兰区住建局", "district_bureau", "美兰区", "district.meilan", ()),
-    UnitInfo("district_bureau.meilan.enforcement", "美兰区综合执法局", "district_bureau", "美兰区", "district.meilan", ()),
+    UnitInfo(
+        "district_bureau.meilan.housing", "美兰区住建局", "district_bureau", "美兰区", "district.meilan", ()
+    ),
+    UnitInfo(
+        "district_bureau.meilan.enforcement",
+        "美兰区综合执法局",
+        "district_bureau",
+        "美兰区",
+        "district.meilan",
+        (),
+    ),
     UnitInfo("street.meilan.haidian", "海甸街道", "street", "美兰区", "district.meilan", ("海甸岛", "海甸")),
     UnitInfo("utility.power", "海口供电局", "utility", None, None, ()),
     UnitInfo("company.airport", "美兰机场", "public_company", None, None, ()),
     UnitInfo("hotline.center", "12345热线中心", "hotline", None, None, ()),
 ]
-CATS = [CategoryInfo(1, "城乡建设/住房保障与房地产/物业服务", "城乡建设", "complaint", False, "city.housing", (),
-                     "district_bureau.{district}.housing")]
-RULES = [KeywordRule("机场服务", ("美兰机场",), None, "company.airport", ()),
-         KeywordRule("施工噪音", ("夜间施工",), None, "city.enforcement", ())]
+CATS = [
+    CategoryInfo(
+        1,
+        "城乡建设/住房保障与房地产/物业服务",
+        "城乡建设",
+        "complaint",
+        False,
+        "city.housing",
+        (),
+        "district_bureau.{district}.housing",
+    )
+]
+RULES = [
+    KeywordRule("机场服务", ("美兰机场",), None, "company.airport", ()),
+    KeywordRule("施工噪音", ("夜间施工",), None, "city.enforcement", ()),
+]
 URGENT = [UrgentInfo("power_outage", "停电", ("停电", "没电了"), "utility.power", 10)]
 D = Dispatcher(CATS, RULES, URGENT, UNITS)
 

@@ -32,14 +32,20 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_add_prints_the_password_once_then_list_and_remove(env: Path) -> None:
-    added = runner.invoke(app, ["agent", "add", "agent1001", "--name", "李雷", "--skills", "urgent,complaint"])
+    added = runner.invoke(
+        app, ["agent", "add", "agent1001", "--name", "李雷", "--skills", "urgent,complaint"]
+    )
     assert added.exit_code == 0, added.output
     hot = bootstrap()
     try:
         [account] = load_agents(hot.session_factory)
     finally:
         hot.close()
-    assert (account.username, account.skills, account.logged_in) == ("agent1001", ("urgent", "complaint"), True)
+    assert (account.username, account.skills, account.logged_in) == (
+        "agent1001",
+        ("urgent", "complaint"),
+        True,
+    )
     assert account.password in added.output and len(account.password) >= 32
     assert "127.0.0.1:5099" in added.output
 

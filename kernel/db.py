@@ -1,6 +1,6 @@
 """Database engine and session factory: SQLite (embedded default, WAL) or PostgreSQL (production).
 
-All tables of all components live in one ``MetaData`` (``hotline.db.metadata``) so that one Alembic
+All tables of all components live in one ``MetaData`` (``kernel.db.metadata``) so that one Alembic
 history migrates them. Nothing connects at import time.
 """
 
@@ -104,7 +104,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class JSONType(TypeDecorator[Any]):
     """JSON documents: JSONB on PostgreSQL, JSON text on SQLite. A named type, so that Alembic's
-    autogenerate renders ``hotline.db.JSONType()`` instead of a dialect variant it cannot import."""
+    autogenerate renders ``kernel.db.JSONType()`` instead of a dialect variant it cannot import."""
 
     impl = JSON
     cache_ok = True
