@@ -1,0 +1,24 @@
+"""REST API for work orders, departments, categories, alarms and scores, mounted by :func:`install`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from hotline.bootstrap import App
+from routing.api import orders, reference
+from routing.api.deps import BodyLimit, domain_error_response
+from routing.domain.errors import DomainError
+
+
+def install(web: FastAPI, hot: App) -> None:
+    web.add_middleware(BodyLimit)
+
+    from routing.open311 import open311_domain_error
+
+    @web.exception_handler(DomainError)
+    async def _domain_error(request: Request, exc: DomainError) -> Response:
+        return open311_domain_error(request, exc) or domain_error_response(exc)
+
+    web.include_router(orders.router)
+    web.include_router(reference.router)

@@ -1,0 +1,189 @@
+"""The API's JSON shapes of a work order and its audit trail, and its request bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from routing.apikeys import ApiClient
+from routing.commands import MAX_TEXT, TargetIn, mask_phone
+from routing.domain.model import Target, WorkOrder
+
+CONTACT_ROLES = {"agent", "supervisor", "admin", "integration", "qa"}
+
+
+# ---- response shapes ---------------------------------------------------------------------------------
+def order_json(order: WorkOrder, client: ApiClient, *, full: bool = True) -> dict[str, Any]:
+    phone = order.citizen_phone if client.role in CONTACT_ROLES else mask_phone(order.citizen_phone)
+    data: dict[str, Any] = {
+        "number": order.number,
+        "state": order.state.value,
+        "case_type": order.case_type.value,
+        "channel": order.channel.value,
+        "urgency": order.urgency.value,
+        "urgent_class": order.urgent_class,
+        "category_id": order.category_id,
+        "category": order.category_path,
+        "title": order.title,
+        "description": order.description,
+        "citizen_name": order.citizen_name,
+        "citizen_phone": phone,
+        "location": order.location_text,
+        "district": order.district,
+        "accepted_at": order.accepted_at,
+        "response_due_at": order.response_due_at,
+        "resolution_due_at": order.resolution_due_at,
+        "responded_at": order.responded_at,
+        "resolved_at": order.resolved_at,
+        "closed_at": order.closed_at,
+        "reply": order.reply,
+        "redo_count": order.redo_count,
+        "escalation_level": order.escalation_level,
+        "lead_unit": order.lead_unit,
+        "call_ids": order.call_ids,
+        "units": [
+            {"unit_code": a.unit_code, "role": a.role.value, "acknowledged_at": a.acknowledged_at}
+            for a in order.active_assignments
+        ],
+    }
+    if full:
+        data["deadlines"] = [
+            {
+                "kind": d.kind.value,
+                "unit_code": d.unit_code,
+                "due_at": d.due_at,
+                "fired_at": d.fired_at,
+                "cancelled_at": d.cancelled_at,
+                "level": d.level,
+            }
+            for d in order.deadlines
+        ]
+        data["alarms"] = [
+            {
+                "kind": a.kind.value,
+                "level": a.level,
+                "unit_code": a.unit_code,
+                "to": a.addressed_to,
+                "raised_at": a.raised_at,
+                "message": a.message_zh,
+                "cleared_at": a.cleared_at,
+            }
+            for a in order.alarms
+        ]
+        data["requests"] = [
+            {
+                "id": r.id,
+                "kind": r.kind.value,
+                "unit_code": r.unit_code,
+                "reason": r.reason,
+                "status": r.status.value,
+                "extend_days": r.extend_days,
+                "requested_at": r.requested_at,
+                "decided_at": r.decided_at,
+            }
+            for r in order.requests
+        ]
+        data["supervisions"] = [
+            {
+                "number": s.number,
+                "unit_code": s.unit_code,
+                "state": s.state.value,
+                "issued_at": s.issued_at,
+                "reason": s.reason,
+            }
+            for s in order.supervisions
+        ]
+        data["callbacks"] = [
+            {
+                "at": c.at,
+                "by": c.by,
+                "outcome": c.outcome.value,
+                "solved": c.solved,
+                "rating": c.rating,
+                "note": c.note,
+            }
+            for c in order.callbacks
+        ]
+    return data
+
+
+def audit_json(order: WorkOrder, client: ApiClient) -> list[dict[str, Any]]:
+    hide = client.role not in CONTACT_ROLES
+    out = []
+    for e in order.history:
+        before, after = dict(e.before), dict(e.after)
+        if hide:
+            for d in (before, after):
+                if "citizen_phone" in d and isinstance(d["citizen_phone"], str):
+                    d["citizen_phone"] = mask_phone(d["citizen_phone"])
+        out.append(
+            {
+                "seq": e.seq,
+                "at": e.at,
+                "actor": e.actor,
+                "role": e.actor_role,
+                "action": e.action,
+                "before": before,
+                "after": after,
+                "note": e.note,
+            }
+        )
+    return out
+
+
+# ---- request bodies ----------------------------------------------------------------------------------
+class UnitAction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unit_code: str | None = None
+    note: str = Field(default="", max_length=MAX_TEXT)
+
+
+class ResolveBody(UnitAction):
+    reply: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class ReasonBody(UnitAction):
+    reason: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class ExtensionBody(ReasonBody):
+    days: int = Field(ge=1, le=30)
+
+
+class AppealBody(ReasonBody):
+    target: str = Field(pattern="^(callback|response_breach)$")
+
+
+class DispatchBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    targets: list[TargetIn] | None = None
+
+
+class RulingBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    approve: bool
+    note: str = Field(default="", max_length=MAX_TEXT)
+    targets: list[TargetIn] | None = None
+
+
+class DecisionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    approve: bool
+    note: str = Field(default="", max_length=MAX_TEXT)
+
+
+class RoutingQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category_id: int | None = None
+    district: str | None = None
+    description: str = Field(min_length=1, max_length=MAX_TEXT)
+    location_text: str = Field(default="", max_length=500)
+
+
+def _targets(items: list[TargetIn] | None) -> list[Target] | None:
+    return None if items is None else [Target(t.unit_code, t.role) for t in items]
+
+
+def targets_of(items: list[TargetIn] | None) -> list[Target] | None:
+    return None if items is None else [Target(t.unit_code, t.role) for t in items]
