@@ -1,4 +1,4 @@
-"""The web desk: ``install(web, hot)`` adds its pages, static files and error pages to the one web app."""
+"""The web desk: ``install(web, parts)`` adds its pages, static files and error pages to the one web app."""
 
 from __future__ import annotations
 
@@ -11,32 +11,19 @@ from fastapi.staticfiles import StaticFiles
 
 from agent_ui.deps import CsrfFailed, NotAllowed, NotAuthenticated, get_lang
 from agent_ui.i18n import translator
-from agent_ui.live import DeskFeed
+from agent_ui.parts import DeskParts
 from agent_ui.rendering import render
 from agent_ui.routes import admin, auth, dept, desk, orders, qa, recordings, supervisor
-from agent_ui.security import SessionCodec
-from agent_ui.users import UserService
-from hotline.bootstrap import App
 
 STATIC_DIR = Path(__file__).parent / "static"
-SSE_LIFETIME_SECONDS = 300.0  # the browser's EventSource reconnects by itself after a stream ends
 
 
-def desk_feed(hot: App) -> DeskFeed:
-    """The live desk picture, one per application (the composition root wires telephony/ASR into it)."""
-    feed = hot.extras.get("desk_feed")
-    if not isinstance(feed, DeskFeed):
-        feed = DeskFeed(hot.bus, hot.clock)
-        hot.extras["desk_feed"] = feed
-    return feed
-
-
-def install(web: FastAPI, hot: App) -> None:
-    web.state.hot = hot
-    web.state.ui_users = UserService(hot.session_factory, hot.clock)
-    web.state.ui_codec = SessionCodec(hot.settings.secret_key)
-    web.state.ui_feed = desk_feed(hot)
-    web.state.ui_sse_lifetime = SSE_LIFETIME_SECONDS
+def install(web: FastAPI, hot: DeskParts) -> None:
+    web.state.desk = hot
+    web.state.ui_users = hot.users
+    web.state.ui_codec = hot.codec
+    web.state.ui_feed = hot.feed
+    web.state.ui_sse_lifetime = hot.sse_lifetime
     web.mount("/ui-static", StaticFiles(directory=STATIC_DIR), name="ui_static")
     for module in (auth, desk, dept, supervisor, qa, orders, recordings, admin):
         web.include_router(module.router, include_in_schema=False)

@@ -18,14 +18,15 @@ from agent_ui.users import (
     UserService,
     create_demo_accounts,
 )
-from hotline.bootstrap import App, bootstrap
+from kernel.cli import parts
+from kernel.core import Core
 from routing.orm import Unit
 
 app = typer.Typer(help="座席系统账号 / web desk accounts", no_args_is_help=True)
 console = Console()
 
 
-def _service(hot: App) -> UserService:
+def _service(hot: Core) -> UserService:
     return UserService(hot.session_factory, hot.clock)
 
 
@@ -38,13 +39,14 @@ def _show(accounts: list[NewAccount]) -> None:
 
 @app.command("create")
 def create(
+    ctx: typer.Context,
     username: str,
     role: Annotated[Role, typer.Option(help="agent, supervisor, qa, dept_handler, dept_head, admin")],
     name: Annotated[str, typer.Option(help="display name")] = "",
     unit: Annotated[str | None, typer.Option(help="unit code, for department roles")] = None,
 ) -> None:
     """Create an account with a random password, shown once."""
-    hot = bootstrap()
+    hot = parts(ctx, Core)
     try:
         account = _service(hot).create(username, name or username, role.value, unit)
     except AccountError as exc:
@@ -54,9 +56,9 @@ def create(
 
 
 @app.command("list")
-def list_users() -> None:
+def list_users(ctx: typer.Context) -> None:
     """List the accounts."""
-    hot = bootstrap()
+    hot = parts(ctx, Core)
     table = Table("user name", "name", "role", "unit", "active", "locked until")
     for u in _service(hot).all():
         table.add_row(
@@ -71,9 +73,9 @@ def list_users() -> None:
 
 
 @app.command("reset-password")
-def reset_password(username: str) -> None:
+def reset_password(ctx: typer.Context, username: str) -> None:
     """Give an account a new random password (shown once) and lift any lock-out."""
-    hot = bootstrap()
+    hot = parts(ctx, Core)
     try:
         password = _service(hot).reset_password(username, by="cli")
     except AccountError as exc:
@@ -84,11 +86,12 @@ def reset_password(username: str) -> None:
 
 @app.command("demo")
 def demo(
+    ctx: typer.Context,
     unit: Annotated[str | None, typer.Option(help="unit of the department accounts")] = None,
     fixed: Annotated[bool, typer.Option(help="use the documented demo password (development only)")] = False,
 ) -> None:
     """Create one account per role (those missing) and print their passwords once."""
-    hot = bootstrap()
+    hot = parts(ctx, Core)
     if fixed and hot.settings.environment != "development":
         console.print(
             "[red]the fixed demo password is allowed only when HOTLINE_ENVIRONMENT=development[/red]"
@@ -106,7 +109,7 @@ def demo(
     _how_to_log_in(hot, code, fixed and not made)
 
 
-def _how_to_log_in(hot: App, unit_code: str, fixed_existing: bool) -> None:
+def _how_to_log_in(hot: Core, unit_code: str, fixed_existing: bool) -> None:
     """Where to log in, and what each demo account does there."""
     base = f"http://{hot.settings.http_host}:{hot.settings.http_port}"
     jobs = {
@@ -126,7 +129,7 @@ def _how_to_log_in(hot: App, unit_code: str, fixed_existing: bool) -> None:
         console.print(f"password (development): {DEV_DEMO_PASSWORD}")
 
 
-def default_demo_unit(hot: App) -> str | None:
+def default_demo_unit(hot: Core) -> str | None:
     """The unit that leads the most categories (the city housing bureau), else the first city bureau."""
     with hot.session_factory() as session:
         codes = list(session.scalars(select(Unit.code).where(Unit.kind == "city_bureau").order_by(Unit.code)))

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from agent_ui.i18n import LANG_COOKIE, normalize_lang
+from agent_ui.parts import DeskParts
 from agent_ui.roles import UNIT_ROLES, Role
 from agent_ui.security import SESSION_COOKIE, SessionCodec, csrf_matches, fingerprint
 from agent_ui.users import UserService
-from hotline.bootstrap import App
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -45,8 +45,8 @@ class WebUser:
         return self.role in UNIT_ROLES
 
 
-def get_hot(request: Request) -> App:
-    hot: App = request.app.state.hot
+def get_hot(request: Request) -> DeskParts:
+    hot: DeskParts = request.app.state.desk
     return hot
 
 
@@ -97,7 +97,7 @@ def current_user(user: Annotated[WebUser | None, Depends(optional_user)]) -> Web
     return user
 
 
-Hot = Annotated[App, Depends(get_hot)]
+Hot = Annotated[DeskParts, Depends(get_hot)]
 Users = Annotated[UserService, Depends(get_users)]
 Lang = Annotated[str, Depends(get_lang)]
 MaybeUser = Annotated[WebUser | None, Depends(optional_user)]

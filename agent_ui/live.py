@@ -1,9 +1,11 @@
 """What the desk shows live: agents' states and current calls, fed by telephony, ASR and suggestions.
 
-The other components do not import the web desk. The composition root subscribes their bus events and calls
-the small functions of :class:`DeskFeed` (``call_answered``, ``call_ended``, ``transcript``, ``suggestions``,
-``queue_stats``); the feed keeps the current picture and republishes it as the UI events below, which the
-server-sent-event streams of the pages forward to the browsers.
+The other components do not import the web desk. The composition root (``hotline/live_calls.py``) subscribes
+their bus events in every web process and calls the small functions of :class:`DeskFeed` (``call_answered``,
+``call_ended``, ``transcript``, ``apply_suggestions``, ``apply_status``, ``queue_stats``); the feed keeps the
+current picture and republishes it as the UI events below, which the server-sent-event streams of the pages
+forward to the browsers. The UI events stay in the process; only ``AgentStatusChanged`` and
+``SuggestionsReady`` travel between processes (each web process builds its picture from them).
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from typing import Any
 
 from kernel.bus import EventBus
 from kernel.clock import Clock
+from kernel.events import wire
 
 AGENT_STATES = ("ready", "paused", "wrap_up", "on_call", "offline")
 PAUSE_REASONS = ("break", "meal", "training", "meeting", "other")
 
 
+@wire("desk.agent_status_changed")
 @dataclass(frozen=True)
 class AgentStatusChanged:
     agent: str
@@ -77,6 +81,7 @@ class ScoredChoice:
     score: float
 
 
+@wire("desk.suggestions_ready")
 @dataclass(frozen=True)
 class SuggestionsReady:
     call_id: str
@@ -139,6 +144,13 @@ class DeskFeed:
         self.bus.publish(event)
         return event
 
+    def apply_status(self, event: AgentStatusChanged) -> None:
+        """An agent's status changed on a desk served by any process (this one included)."""
+        with self._lock:
+            self.agents[event.agent] = AgentState(
+                event.status, event.reason if event.status == "paused" else "", event.at
+            )
+
     def status(self, agent: str) -> AgentState:
         return self.agents.get(agent, AgentState())
 
@@ -184,11 +196,16 @@ class DeskFeed:
         self.bus.publish(line)
 
     def suggestions(self, ready: SuggestionsReady) -> None:
+        """Suggestions computed here: kept, and published for every desk (the other processes' feeds
+        receive them in ``apply_suggestions``)."""
+        self.apply_suggestions(ready)
+        self.bus.publish(ready)
+
+    def apply_suggestions(self, ready: SuggestionsReady) -> None:
         with self._lock:
             for agent, call in self.calls.items():
                 if call.call_id == ready.call_id:
                     self.calls[agent] = replace(call, suggestions=ready)
-        self.bus.publish(ready)
 
     def current_call(self, agent: str) -> CurrentCall | None:
         return self.calls.get(agent)

@@ -1,21 +1,13 @@
-"""Small ports to the components being built beside the desk. Each is optional: the composition root puts an
-adapter in ``hot.extras`` under the key named here, and until it does the page shows that nothing is
-available (or that the switch is not connected)."""
+"""Small ports to the components beside the desk. Each is optional: the composition root sets an adapter on
+the desk's parts (``agent_ui.parts.DeskParts``), and until it does the page shows that nothing is available
+(or that the switch is not connected)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from agent_ui.live import KbAnswer
-from hotline.bootstrap import App
-
-KB_SEARCH = "kb_search"
-KNOWLEDGE_BASE = "kb"  # routing.kb.api installs its KnowledgeBase here
-CALL_MONITOR = "call_monitor"
-RECORDINGS = "recordings_catalog"
-SUGGESTIONS = "suggestions"  # routing.suggest.api installs its EngineHolder here
 
 MONITOR_MODES = ("spy", "whisper", "barge")
 
@@ -43,20 +35,31 @@ class MonitorError(RuntimeError):
     """The switch refused to set up (or tear down) a monitoring session."""
 
 
-@dataclass(frozen=True)
-class RecordingInfo:
-    id: str
-    call_id: str
-    caller: str
-    agent: str
-    started_at: datetime
-    duration_seconds: float
-    url: str  # served with HTTP range requests by the recordings component
+@runtime_checkable
+class AgentSwitch(Protocol):
+    """The agent's state on the switch (telephony.agents.AgentDesk): app_queue membership follows the desk's
+    ready / paused / wrap-up. ``apply_desk_status`` raises ValueError or RuntimeError when the switch refuses."""
+
+    def has_account(self, username: str) -> bool: ...
+
+    def apply_desk_status(self, username: str, status: str, now: datetime, reason: str = "") -> None: ...
 
 
 @runtime_checkable
-class RecordingsCatalog(Protocol):
-    def recent(self, limit: int = 50) -> list[RecordingInfo]: ...
+class CallControl(Protocol):
+    """Transfers and three-way calls of the agent's current call (telephony.desk.DeskTelephony)."""
+
+    def current_call(self, agent: str) -> str | None: ...
+
+    def blind_transfer(self, call_id: str, target: str) -> None: ...
+
+    def attended_transfer(self, call_id: str, target: str) -> None: ...
+
+    def complete_transfer(self, call_id: str) -> None: ...
+
+    def cancel_transfer(self, call_id: str) -> None: ...
+
+    def three_way(self, call_id: str, target: str) -> None: ...
 
 
 class KnowledgeBaseSearch:
@@ -78,26 +81,6 @@ class KnowledgeBaseSearch:
             )
             for hit in self.kb.search(query, limit)
         ]
-
-
-def kb_search(hot: App) -> KbSearch | None:
-    port = hot.extras.get(KB_SEARCH)
-    if isinstance(port, KbSearch):
-        return port
-    kb = hot.extras.get(KNOWLEDGE_BASE)
-    if kb is not None and callable(getattr(kb, "search", None)) and hasattr(kb, "index"):
-        return KnowledgeBaseSearch(kb)
-    return None
-
-
-def call_monitor(hot: App) -> CallMonitor | None:
-    port = hot.extras.get(CALL_MONITOR)
-    return port if isinstance(port, CallMonitor) else None
-
-
-def recordings_catalog(hot: App) -> RecordingsCatalog | None:
-    port = hot.extras.get(RECORDINGS)
-    return port if isinstance(port, RecordingsCatalog) else None
 
 
 class FakeKbSearch:

@@ -10,11 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, cast, func, inspect, select
 from sqlalchemy.orm import Session
 
-from hotline.bootstrap import App
+from agent_ui.parts import DeskParts
 from recordings.orm import QaReview, QaSample, Recording
-from recordings.transcripts import Segment, SqlTranscriptSource, TranscriptSource
+from recordings.transcripts import Segment
 
-TRANSCRIPTS_KEY = "recordings.transcripts"  # recordings.api installs its transcript source here
 PAGE_SIZE = 50
 
 
@@ -136,13 +135,8 @@ def get(session: Session, recording_id: int) -> RecordingRow | None:
     return _row(r)
 
 
-def transcripts(hot: App) -> TranscriptSource:
-    port = hot.extras.get(TRANSCRIPTS_KEY)
-    return port if isinstance(port, TranscriptSource) else SqlTranscriptSource(hot.session_factory)
-
-
-def segments(hot: App, call_id: str) -> list[Segment]:
-    return transcripts(hot).segments(call_id)
+def segments(hot: DeskParts, call_id: str) -> list[Segment]:
+    return hot.transcripts.segments(call_id)
 
 
 # ---- quality review ------------------------------------------------------------------------------------

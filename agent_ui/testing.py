@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +13,16 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from agent_ui.app import install
+from agent_ui.parts import DeskParts
 from agent_ui.security import use_fast_hashing_for_tests
 from agent_ui.users import NewAccount, UserService, create_demo_accounts
-from hotline.bootstrap import App
 
 TEST_PASSWORD = "test-password-123"  # noqa: S105 - test accounts only
 DEMO_UNIT = "city.housing"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def make_web(hot: App) -> FastAPI:
+def make_web(hot: DeskParts) -> FastAPI:
     """The desk alone on a FastAPI app (hotline.web.create_web_app adds the other components' APIs)."""
     web = FastAPI()
     web.state.hot = hot
@@ -32,7 +30,7 @@ def make_web(hot: App) -> FastAPI:
     return web
 
 
-def demo_accounts(hot: App, unit_code: str = DEMO_UNIT) -> list[NewAccount]:
+def demo_accounts(hot: DeskParts, unit_code: str = DEMO_UNIT) -> list[NewAccount]:
     use_fast_hashing_for_tests()
     return create_demo_accounts(
         UserService(hot.session_factory, hot.clock), unit_code, fixed_password=TEST_PASSWORD
@@ -67,86 +65,6 @@ def iter_api_routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, 
         elif hasattr(route, "original_router"):
             context = getattr(route, "include_context", None)
             yield from iter_api_routes(route.original_router.routes, prefix + getattr(context, "prefix", ""))
-
-
-def make_full_web(hot: App, *, with_kb: bool = True) -> FastAPI:
-    """The desk with the recordings API (audio with ranges, audited) and, optionally, the knowledge base,
-    composed as hotline.web does it (the recordings API learns the listener from the desk's session)."""
-    from hotline.web import create_web_app
-
-    components = (
-        ("recordings.api", "routing.kb.api", "agent_ui.app")
-        if with_kb
-        else ("recordings.api", "agent_ui.app")
-    )
-    return create_web_app(hot, components=components)
-
-
-@dataclass(frozen=True)
-class DemoSegment:
-    leg: str  # caller | agent
-    start_ms: int
-    end_ms: int
-    text: str
-
-
-def ingest_recording(
-    hot: App,
-    spool: Path,
-    call_id: str,
-    *,
-    agent: str = "agent1",
-    queue: str = "consultation",
-    caller: str = "13812345678",
-    seconds: float = 6.0,
-    started_at: datetime | None = None,
-    order_numbers: tuple[str, ...] = (),
-    segments: tuple[DemoSegment, ...] = (),
-) -> int:
-    """A call's MixMonitor files (a real 8 kHz PCM WAV per leg and their mix) ingested by the recordings
-    component, and its final transcript segments as asr stores them. Returns the recording id."""
-    from asr.orm import TranscriptSegmentRow
-    from recordings.context import recordings_context
-    from recordings.ingest import ingest
-    from recordings.testing import write_mixmonitor_files
-
-    write_mixmonitor_files(spool, call_id, seconds)
-    result = ingest(
-        recordings_context(hot),
-        call_id,
-        spool,
-        agent=agent,
-        queue=queue,
-        caller_number=caller,
-        started_at=started_at or hot.clock.now() - timedelta(seconds=seconds),
-        order_numbers=order_numbers,
-    )
-    if segments:
-        with hot.session_factory() as session, session.begin():
-            for seq, s in enumerate(segments):
-                session.add(
-                    TranscriptSegmentRow(
-                        call_id=call_id,
-                        leg=s.leg,
-                        seq=seq,
-                        start_ms=s.start_ms,
-                        end_ms=s.end_ms,
-                        text=s.text,
-                        text_redacted=s.text,
-                        is_final=True,
-                        engine="test",
-                        created_at=hot.clock.now(),
-                    )
-                )
-    return result.recording_id
-
-
-DEMO_SEGMENTS = (
-    DemoSegment("agent", 0, 1400, "您好，12345 热线，请问有什么可以帮您？"),
-    DemoSegment("caller", 1500, 3200, "我们小区楼道的灯坏了一个月了，一直没人修。"),
-    DemoSegment("agent", 3300, 4600, "请问小区的具体地址是哪里？"),
-    DemoSegment("caller", 4700, 5900, "美兰区海甸岛和平大道三十二号。"),
-)
 
 
 @contextmanager

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import select
 
 from agent_ui.live import KbAnswer, ScoredChoice, SuggestionsReady
-from hotline.bootstrap import App
+from agent_ui.parts import DeskParts
 
 
-def category_ids(hot: App) -> dict[str, int]:
+def category_ids(hot: DeskParts) -> dict[str, int]:
     from routing.orm import Category
 
     with hot.session_factory() as session:

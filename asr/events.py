@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from kernel.events import wire
+
 Leg = Literal["caller", "agent", "mic", "file"]
 Kind = Literal["partial", "final"]
 
@@ -22,6 +24,7 @@ class Recognized:
     end_ms: int
 
 
+@wire("asr.transcript_segment")
 @dataclass(frozen=True)
 class TranscriptSegment:
     """One partial or final piece of a call's transcript.
@@ -42,6 +45,7 @@ class TranscriptSegment:
     seq: int = 0  # order of finals within one leg
 
 
+@wire("asr.call_transcript_closed")
 @dataclass(frozen=True)
 class CallTranscriptClosed:
     """The call ended: its final transcript is complete (recordings link it to the call's recording)."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from asr.engine import Recognizer
 from asr.events import CallTranscriptClosed, Leg
@@ -18,9 +17,7 @@ from asr.session import CallTranscription, SecondPass, Timing
 from asr.transcripts import SegmentStore
 from kernel.bus import EventBus
 from kernel.clock import Clock
-
-if TYPE_CHECKING:
-    from hotline.bootstrap import App
+from kernel.core import Core
 
 
 @dataclass
@@ -94,7 +91,7 @@ class TranscriptionService:
         return await tap.session.close()
 
 
-def build_service(hot: App) -> TranscriptionService:
+def build_service(hot: Core) -> TranscriptionService:
     """The live transcription service from settings (the composition root calls this once per process).
 
     HOTLINE_VOSK_MODEL_PATH (or the model selected with ``hotline asr models``) is loaded once and shared;
@@ -126,5 +123,4 @@ def build_service(hot: App) -> TranscriptionService:
         second_pass_decode=second_decode,
         release=pool.release,
     )
-    hot.extras["asr"] = service
     return service

@@ -24,15 +24,14 @@ from hotline.migrate import upgrade
 from kernel.bus import EventBus
 from kernel.settings import Settings
 from recordings import api
-from recordings.access import LISTENER_RESOLVER, Listener
+from recordings.access import Listener
+from recordings.call_end import CallEndIngestor, IngestRules
 from recordings.calls import SqlCallLookup
 from recordings.compress import compress_recording
-from recordings.context import recordings_context
 from recordings.ingest import ingest
 from recordings.storage import LocalStore
 from recordings.testing import write_mixmonitor_files
 from recordings.transcripts import SqlTranscriptSource
-from recordings.wiring import CallEndIngestor, IngestRules
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -59,7 +58,7 @@ def main() -> None:
         settings.data_dir.mkdir(parents=True)
         hot = bootstrap(settings, bus=EventBus())
         upgrade(hot.engine)
-        ctx = recordings_context(hot, LocalStore(settings.resolved_recordings_dir))
+        ctx = hot.recordings.use_store(LocalStore(settings.resolved_recordings_dir))
         write_mixmonitor_files(tmp / "mon", "bench", seconds=args.minutes * 60)
 
         t0 = time.perf_counter()
@@ -70,10 +69,10 @@ def main() -> None:
         t_compress = time.perf_counter() - t0
         assert done is not None
 
-        hot.extras[LISTENER_RESOLVER] = lambda _request: Listener("bench", "qa")
+        hot.recordings.listener = lambda _request: Listener("bench", "qa")
         web = FastAPI()
         web.state.hot = hot
-        api.install(web, hot)
+        api.install(web, hot.recordings)
         client = TestClient(web)
         size = int(client.head(f"/api/recordings/{rid}/audio").headers["content-length"])
         rng = random.Random(1)

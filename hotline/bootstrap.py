@@ -1,56 +1,72 @@
-"""The composition root: builds every adapter from settings. The CLI, the web app and the tests call it."""
+"""The composition root: the only place that builds the system's parts from settings.
+
+``bootstrap()`` builds the kernel's ``Core`` and every component's parts into one typed :class:`App`
+(cosmicpython's ``bootstrap.py``; wazo-calld hands each plugin a typed dependency set the same way). Each
+component offers ``build(...) -> Parts`` with typed dependencies; nothing is looked up by name. Parts that
+need a running event loop or a switch (telephony, the outbound application, ASR workers) are started by
+the process roles (``hotline/roles.py``), which keep their handles on the same ``App``.
+"""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
-
+from agent_ui import parts as desk
+from agent_ui.ports import KnowledgeBaseSearch
 from kernel.bus import EventBus
-from kernel.clock import Clock, SystemClock
-from kernel.db import make_engine, make_session_factory
+from kernel.clock import Clock
+from kernel.core import Core, UsesCore, build_core
 from kernel.settings import Settings, load_settings
-from routing.calendar import ChineseWorkCalendar
+from recordings import parts as recordings
+from routing import parts as routing
 from routing.domain.sla import SlaPolicy, WorkCalendar
-from routing.orm import UrgentClass, map_domain
-from routing.reference import data_file, load_sla_policy
 from routing.scheduler import SlaScheduler
 from routing.services import RoutingContext, WorkOrderService
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from telephony.parts import TelephonyParts
 
 
 @dataclass
-class App:
-    settings: Settings
-    engine: Engine
-    session_factory: sessionmaker[Session]
-    write_session_factory: sessionmaker[Session]
-    clock: Clock
-    bus: EventBus
-    calendar: WorkCalendar
-    policy: SlaPolicy
-    work_orders: WorkOrderService
-    scheduler: SlaScheduler
-    policy_file: Path
-    extras: dict[str, object] = field(default_factory=dict)
+class App(UsesCore):
+    core: Core
+    routing: routing.RoutingParts
+    recordings: recordings.RecordingsParts
+    desk: desk.DeskParts
+    # Built by the roles that reach the switch (``hotline/wiring.py``); None elsewhere.
+    telephony: TelephonyParts | None = None
+
+    # ---- the most used parts, by their old names (tests, CLI) --------------------------------------
+    @property
+    def work_orders(self) -> WorkOrderService:
+        return self.routing.work_orders
 
     @property
-    def routing(self) -> RoutingContext:
-        return self.work_orders.ctx
+    def scheduler(self) -> SlaScheduler:
+        return self.routing.scheduler
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        return self.routing.calendar
+
+    @property
+    def policy(self) -> SlaPolicy:
+        return self.routing.policy
+
+    @property
+    def routing_context(self) -> RoutingContext:
+        return self.routing.routing
 
     def reload_reference(self) -> None:
-        """After the directory, categories or urgent classes changed: rebuild the dispatcher and policy."""
-        self.policy = _policy(self.session_factory, self.policy_file)
-        self.work_orders.ctx.policy = self.policy
-        self.work_orders.reference_changed()
+        self.routing.reload_reference()
 
     def close(self) -> None:
-        self.engine.dispose()
+        ingestor = self.recordings.ingestor
+        if ingestor is not None:
+            ingestor.close()
+        self.core.close()
 
 
 def bootstrap(
@@ -62,37 +78,28 @@ def bootstrap(
     sla_policy_file: Path | None = None,
 ) -> App:
     settings = settings or load_settings()
-    map_domain()
-    engine = make_engine(settings.resolved_database_url)
-    factory = make_session_factory(engine)
-    write_factory = make_session_factory(engine, for_writing=True)
-    clock = clock or SystemClock()
-    bus = bus or EventBus()
-    calendar = calendar or ChineseWorkCalendar()
-    policy_file = sla_policy_file or data_file("sla_policies.yaml")
-    policy = _policy(factory, policy_file)
-    ctx = RoutingContext(factory, write_factory, clock, bus, policy, calendar)
-    return App(
-        settings=settings,
-        engine=engine,
-        session_factory=factory,
-        write_session_factory=write_factory,
-        clock=clock,
-        bus=bus,
-        calendar=calendar,
-        policy=policy,
-        work_orders=WorkOrderService(ctx),
-        scheduler=SlaScheduler(ctx, batch_size=settings.scheduler_batch_size),
-        policy_file=policy_file,
+    core = build_core(settings, clock=clock, bus=bus)
+    routing_parts = routing.build(core, calendar=calendar, sla_policy_file=sla_policy_file)
+    recordings_parts = recordings.build(core)
+    desk_parts = desk.build(
+        core,
+        routing_parts.work_orders,
+        recordings_parts,
+        kb_search=KnowledgeBaseSearch(routing_parts.kb),
     )
+    _listeners_are_desk_users(recordings_parts)
+    return App(core=core, routing=routing_parts, recordings=recordings_parts, desk=desk_parts)
 
 
-def _policy(factory: sessionmaker[Session], path: Path) -> SlaPolicy:
-    """SLA policy from the YAML file, with each urgent class's own response time from the database."""
-    urgent: list[tuple[str, int]] = []
-    try:
-        with factory() as session:
-            urgent = [(u.code, u.response_minutes) for u in session.scalars(select(UrgentClass))]
-    except DBAPIError:  # before the first migration there is no table yet
-        log.debug("urgent classes not loaded yet")
-    return load_sla_policy(path, urgent)
+def _listeners_are_desk_users(parts: recordings.RecordingsParts) -> None:
+    """The recordings API asks who is listening; the answer is the web desk's logged-in user."""
+    from fastapi import Request
+
+    from agent_ui.deps import optional_user
+    from recordings.access import Listener
+
+    def resolve(request: Request) -> Listener | None:
+        user = optional_user(request)
+        return Listener(user.username, user.role.value) if user is not None else None
+
+    parts.listener = resolve

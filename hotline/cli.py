@@ -1,59 +1,93 @@
-"""The ``hotline`` command. Component commands (asterisk, ivr, asr, suggest, kb, recordings) plug in below."""
+"""The ``hotline`` command. Component commands (asterisk, ivr, asr, suggest, kb, recordings, users, callbacks)
+plug in below; each receives what it works on from this root through Typer's context (``kernel.cli.parts``),
+built on first use, so commands that need no database never open one."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
-import threading
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from hotline.bootstrap import bootstrap
+import agent_ui.cli
+import asr.cli
+import ivr.cli
+import recordings.cli
+import routing.callback_cli
+import routing.kb.cli
+import routing.suggest.cli
+import telephony.cli
+from hotline import campaign
+from hotline.bootstrap import App, bootstrap
+from hotline.logs import configure_logging
+from hotline.roles import ROLES, run_from_cli
+from ivr.service import IvrServices
+from kernel.cli import PartsProvider, parts
+from kernel.core import Core
 from kernel.settings import load_settings
+from recordings.parts import RecordingsParts
+from routing.parts import RoutingParts
 
 app = typer.Typer(help="海口12345 热线系统 / Haikou 12345 hotline", no_args_is_help=True)
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 console = Console()
 
-# (command name, module with a Typer ``app``) for each component that adds commands of its own.
-COMPONENT_COMMANDS = (
-    ("asterisk", "telephony.cli"),
-    ("ivr", "ivr.cli"),
-    ("asr", "asr.cli"),
-    ("suggest", "routing.suggest.cli"),
-    ("kb", "routing.kb.cli"),
-    ("recordings", "recordings.cli"),
-    ("users", "agent_ui.cli"),
-    ("callbacks", "routing.callback_cli"),
-)
+app.add_typer(telephony.cli.app, name="asterisk")
+app.add_typer(ivr.cli.app, name="ivr")
+app.add_typer(asr.cli.app, name="asr")
+app.add_typer(routing.suggest.cli.app, name="suggest")
+app.add_typer(routing.kb.cli.app, name="kb")
+app.add_typer(recordings.cli.app, name="recordings")
+app.add_typer(agent_ui.cli.app, name="users")
+app.add_typer(routing.callback_cli.app, name="callbacks")
+campaign.add_commands(routing.callback_cli.app)
 
 
-def _register_components() -> None:
-    for name, module in COMPONENT_COMMANDS:
-        parent = module.rsplit(".", 1)[0]
-        if importlib.util.find_spec(parent) is None or importlib.util.find_spec(module) is None:
-            continue
-        sub = importlib.import_module(module)
-        app.add_typer(sub.app, name=name)
+@app.callback()
+def root(ctx: typer.Context) -> None:
+    """Everything a command may ask for, built on first use and closed when the command ends."""
+    holder: dict[str, App] = {}
+
+    def the_app() -> App:
+        if "app" not in holder:
+            settings = load_settings()
+            configure_logging(settings)
+            holder["app"] = bootstrap(settings)
+        return holder["app"]
+
+    def ivr_services() -> IvrServices:
+        from hotline.wiring import ivr_services
+
+        return ivr_services(the_app())
+
+    ctx.obj = PartsProvider(
+        {
+            App: the_app,
+            Core: lambda: the_app().core,
+            RoutingParts: lambda: the_app().routing,
+            RecordingsParts: lambda: the_app().recordings,
+            IvrServices: ivr_services,
+        }
+    )
+    ctx.call_on_close(lambda: holder["app"].close() if "app" in holder else None)
 
 
 @db_app.command("upgrade")
-def db_upgrade() -> None:
+def db_upgrade(ctx: typer.Context) -> None:
     """Create or migrate the schema (SQLite file by default, or HOTLINE_DATABASE_URL)."""
     from hotline.migrate import upgrade
 
-    hot = bootstrap()
+    hot = parts(ctx, Core)
     upgrade(hot.engine)
     console.print(f"[green]schema up to date[/green] ({hot.engine.url.render_as_string(hide_password=True)})")
 
 
 @db_app.command("revision")
 def db_revision(
+    ctx: typer.Context,
     message: Annotated[str, typer.Option("-m", "--message")],
     branch: Annotated[str, typer.Option(help="component branch label, e.g. routing, telephony")] = "routing",
 ) -> None:
@@ -62,9 +96,8 @@ def db_revision(
 
     from hotline.migrate import alembic_config
 
-    hot = bootstrap()
     command.revision(
-        alembic_config(hot.settings.resolved_database_url),
+        alembic_config(parts(ctx, Core).settings.resolved_database_url),
         message=message,
         autogenerate=True,
         head=f"{branch}@head",
@@ -72,12 +105,12 @@ def db_revision(
 
 
 @app.command()
-def seed() -> None:
+def seed(ctx: typer.Context) -> None:
     """Load the Haikou departments, duties, taxonomy, dispatch rules and urgent classes."""
     from hotline.migrate import upgrade
     from routing.reference import seed_all
 
-    hot = bootstrap()
+    hot = parts(ctx, App)
     upgrade(hot.engine)
     with Progress(console=console) as progress:
         task = progress.add_task("seeding", total=4)
@@ -93,38 +126,58 @@ def seed() -> None:
     )
 
 
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    roles: Annotated[list[str], typer.Argument(help=f"{', '.join(ROLES)}, or all")],
+) -> None:
+    """Run process roles: `all` in one process, or some here and the rest elsewhere (needs the broker)."""
+    run_from_cli(ctx, roles)
+
+
 @app.command()
-def scheduler() -> None:
-    """Run the SLA scheduler (several may run at once on PostgreSQL)."""
-    logging.basicConfig(level=logging.INFO)
-    hot = bootstrap()
-    stop = threading.Event()
-    try:
-        hot.scheduler.run_forever(stop, hot.settings.scheduler_poll_seconds)
-    except KeyboardInterrupt:
-        stop.set()
+def scheduler(ctx: typer.Context) -> None:
+    """Run the SLA scheduler (the scheduler role; several may run at once on PostgreSQL)."""
+    run_from_cli(ctx, ["scheduler"], alone=True)
 
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     host: Annotated[str | None, typer.Option()] = None,
     port: Annotated[int | None, typer.Option()] = None,
     with_scheduler: Annotated[bool, typer.Option("--scheduler/--no-scheduler")] = True,
 ) -> None:
-    """Serve the web desk and the APIs (with the SLA scheduler in the same process by default)."""
-    import uvicorn
+    """Serve the web desk and the APIs (the web role; with the scheduler in the same process by default,
+    and with telephony and the outbound campaign when HOTLINE_TELEPHONY_ENABLED is set)."""
+    hot = parts(ctx, App)
+    s = hot.settings
+    if host:
+        s.http_host = host
+    if port:
+        s.http_port = port
+    names = ["web"] + (["scheduler"] if with_scheduler else [])
+    if s.telephony_enabled:
+        names += ["telephony"] + (["campaign"] if s.outbound_enabled else [])
+    run_from_cli(ctx, names, alone=bool(s.broker_url))
 
-    from hotline.web import create_web_app
 
-    logging.basicConfig(level=logging.INFO)
-    settings = load_settings()
-    hot = bootstrap(settings)
-    web = create_web_app(hot, run_scheduler=with_scheduler)
-    uvicorn.run(web, host=host or settings.http_host, port=port or settings.http_port, log_level="info")
+@telephony.cli.app.command("demo-agents")
+def demo_agents(ctx: typer.Context) -> None:
+    """演示坐席 / SIP accounts for the web desk's demo agents, and how to dial in (``make run``)."""
+    from agent_ui.roles import Role
+    from agent_ui.users import DEMO_ACCOUNTS
+    from telephony.setup import dial_in_text, ensure_demo_agents, reload_if_running
+
+    hot = parts(ctx, Core)
+    agents = [(username, name) for username, name, role in DEMO_ACCOUNTS if role == Role.AGENT]
+    accounts = ensure_demo_agents(hot.session_factory, agents)
+    reload_if_running(hot.settings, hot.session_factory)
+    typer.echo(dial_in_text(hot.settings, accounts))
 
 
 def main() -> None:
-    _register_components()
+    logging.captureWarnings(True)
     app()
 
 

@@ -1,12 +1,17 @@
 """A live call across the components: screen pop, transcription, suggestions, hangup.
 
-This is composition, not logic: each component publishes its own events on the bus and knows nothing of the
-others. When telephony reports that an agent answered, the desk gets the screen pop and ASR taps both
-directions of the caller's channel (ARI snoop ``spy=in`` is what the citizen says, ``spy=out`` what they
-hear, i.e. the agent). Every transcript segment goes to the desk; every *final* utterance of the caller
-feeds the suggestion engine, whose answer (knowledge-base articles, category, unit) is pushed to the same
-desk. When the caller's channel is destroyed the tap is removed and the transcript closed (ASR then
-publishes ``CallTranscriptClosed``, which the recordings component attaches to the call's recording).
+Composition, not logic, in two halves that may run in different processes:
+
+- :class:`DeskProjection` runs wherever desks are served (every web process). It turns telephony's
+  ``CallAnswered``/``CallEnded``, asr's ``TranscriptSegment`` and the suggestions computed for a call into
+  the desk's live picture (``agent_ui.live.DeskFeed``), which streams it to the browsers. Each web process
+  keeps its own picture from the same events, so a desk may connect to any of them.
+- :class:`LiveAssist` runs once per switch, in the telephony role. When telephony reports that an agent
+  answered, ASR taps both directions of the caller's channel (ARI snoop ``spy=in`` is what the citizen
+  says, ``spy=out`` what they hear, i.e. the agent). Every *final* utterance of the caller feeds the
+  suggestion engine, whose answer (knowledge-base articles, category, unit) is published for the desks as
+  ``SuggestionsReady``. When the caller's channel is destroyed the tap is removed and the transcript closed
+  (ASR then publishes ``CallTranscriptClosed``, which recordings attaches to the call's recording).
 
 Bus handlers are synchronous and run on whichever thread published; the asynchronous work (ARI requests,
 RTP ports) is handed to the event loop the service was started on.
@@ -20,16 +25,17 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from agent_ui.live import AgentStatusChanged, DeskFeed, SuggestionsReady, TranscriptLine
+from agent_ui.wiring import suggestions_ready
 from asr.events import TranscriptSegment
+from kernel.bus import EventBus
 from telephony.events import CallAnswered, CallEnded
 
 if TYPE_CHECKING:
-    from agent_ui.live import DeskFeed
     from asr.ari_tap import AriTap, CallTapHandles
     from asr.service import TranscriptionService
-    from hotline.bootstrap import App
     from routing.suggest.service import SuggestionEngine, Suggestions
 
 log = logging.getLogger(__name__)
@@ -42,16 +48,51 @@ class SuggestionSource(Protocol):
     def get(self) -> SuggestionEngine: ...
 
 
+class DeskProjection:
+    """The desk's live picture in this process, from the events of every process."""
+
+    def __init__(self, feed: DeskFeed) -> None:
+        self.feed = feed
+        self._agents: dict[str, str] = {}  # call id -> agent user name
+
+    def install(self, bus: EventBus) -> DeskProjection:
+        bus.subscribe(CallAnswered, self.answered)
+        bus.subscribe(CallEnded, self.ended)
+        bus.subscribe(TranscriptSegment, self.segment)
+        bus.subscribe(SuggestionsReady, self.feed.apply_suggestions)
+        bus.subscribe(AgentStatusChanged, self.feed.apply_status)
+        return self
+
+    def answered(self, event: CallAnswered) -> None:
+        self._agents[event.call_id] = event.agent
+        self.feed.call_answered(
+            event.agent, event.call_id, event.caller_number, event.queue or "", event.ivr_choices
+        )
+
+    def ended(self, event: CallEnded) -> None:
+        agent = self._agents.pop(event.call_id, None) or event.agent
+        if agent:
+            self.feed.call_ended(agent, event.call_id)
+
+    def segment(self, segment: TranscriptSegment) -> None:
+        # The desk shows the redacted text only (ID-card, phone and bank numbers masked).
+        self.feed.transcript(
+            TranscriptLine(segment.call_id, segment.leg, segment.text_redacted, segment.is_final)
+        )
+
+
 @dataclass
 class _Tapped:
     handles: CallTapHandles | None = None
 
 
-class LiveCalls:
+class LiveAssist:
+    """Transcription taps and suggestions of answered calls (one per switch, in the telephony role)."""
+
     def __init__(
         self,
         *,
-        feed: DeskFeed,
+        bus: EventBus,
         loop: asyncio.AbstractEventLoop,
         transcription: TranscriptionService | None = None,
         tap: AriTap | None = None,
@@ -59,7 +100,7 @@ class LiveCalls:
         on_suggestions: Callable[[Suggestions], None] | None = None,
         category_ids: dict[str, int] | None = None,
     ) -> None:
-        self.feed = feed
+        self.bus = bus
         self.loop = loop
         self.transcription = transcription
         self.tap = tap
@@ -67,9 +108,8 @@ class LiveCalls:
         self.on_suggestions = on_suggestions
         self.category_ids = category_ids or {}  # taxonomy path -> category id, for the desk's order form
         self._taps: dict[str, Future[_Tapped]] = {}
-        self._agents: dict[str, str] = {}  # call id -> agent user name
 
-    def install(self, bus: Any) -> LiveCalls:
+    def install(self, bus: EventBus) -> LiveAssist:
         bus.subscribe(CallAnswered, self.answered)
         bus.subscribe(CallEnded, self.ended)
         bus.subscribe(TranscriptSegment, self.segment)
@@ -77,19 +117,12 @@ class LiveCalls:
 
     # ---- telephony ---------------------------------------------------------------------------------
     def answered(self, event: CallAnswered) -> None:
-        self._agents[event.call_id] = event.agent
-        self.feed.call_answered(
-            event.agent, event.call_id, event.caller_number, event.queue or "", event.ivr_choices
-        )
         if self.transcription is not None and self.tap is not None:
             self._taps[event.call_id] = asyncio.run_coroutine_threadsafe(
                 self._start_tap(event.call_id), self.loop
             )
 
     def ended(self, event: CallEnded) -> None:
-        agent = self._agents.pop(event.call_id, None) or event.agent
-        if agent:
-            self.feed.call_ended(agent, event.call_id)
         pending = self._taps.pop(event.call_id, None)
         if pending is not None:
             asyncio.run_coroutine_threadsafe(self._stop_tap(event.call_id, pending), self.loop)
@@ -123,12 +156,6 @@ class LiveCalls:
 
     # ---- ASR -----------------------------------------------------------------------------------------
     def segment(self, segment: TranscriptSegment) -> None:
-        from agent_ui.live import TranscriptLine
-
-        # The desk shows the redacted text only (ID-card, phone and bank numbers masked).
-        self.feed.transcript(
-            TranscriptLine(segment.call_id, segment.leg, segment.text_redacted, segment.is_final)
-        )
         wanted = segment.is_final and segment.leg in SUGGEST_FROM_LEGS and segment.text.strip()
         if wanted and self.suggestions is not None:
             self.loop.run_in_executor(None, self._suggest, segment.call_id, segment.text)
@@ -140,47 +167,6 @@ class LiveCalls:
         except Exception:
             log.exception("suggestions failed for call %s", call_id)
             return
-        self.feed.suggestions(to_desk(result, call_id, self.category_ids))
+        self.bus.publish(suggestions_ready(call_id, result, self.category_ids))
         if self.on_suggestions is not None:
             self.on_suggestions(result)
-
-
-def to_desk(result: Suggestions, call_id: str, ids: dict[str, int]) -> Any:
-    """The suggestion engine's answer in the desk's terms: scored categories and units, matched articles."""
-    from agent_ui.wiring import suggestions_ready
-
-    return suggestions_ready(call_id, result, ids)
-
-
-def start_live_calls(hot: App, loop: asyncio.AbstractEventLoop, *, with_asr: bool = True) -> LiveCalls:
-    """Wire a live call's path inside the web process (telephony enabled): desk, ASR, suggestions."""
-    from agent_ui.app import desk_feed
-    from agent_ui.wiring import category_ids
-
-    transcription = tap = None
-    if with_asr and hot.settings.asr_enabled:
-        try:
-            from asr.ari_tap import AriTap
-            from asr.service import build_service
-            from telephony.secrets import load_or_create
-
-            transcription = build_service(hot)
-            s = hot.settings
-            secrets = load_or_create(s.data_dir, ari_password_override=s.ari_password)
-            tap = AriTap(s.ari_url, s.ari_user, secrets.ari_password, s.ari_app)
-        except Exception as exc:  # no model here: the desk says that no transcript is available
-            log.warning("live transcription is off: %s", exc)
-            transcription = tap = None
-    from routing.suggest.api import EngineHolder
-
-    holder = hot.extras.get("suggestions")
-    live = LiveCalls(
-        feed=desk_feed(hot),
-        loop=loop,
-        transcription=transcription,
-        tap=tap,
-        suggestions=holder if isinstance(holder, EngineHolder) else None,
-        category_ids=category_ids(hot),
-    )
-    hot.extras["live_calls"] = live
-    return live.install(hot.bus)

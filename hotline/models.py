@@ -1,37 +1,21 @@
-"""Imports every component's tables onto ``kernel.db.metadata`` (for Alembic and schema checks)."""
+"""Imports every component's tables onto ``kernel.db.metadata`` (for Alembic and schema checks).
+
+Each component owns its tables and its own Alembic branch (see hotline/migrations/README.md). The imports
+are explicit: a component whose tables cannot be imported is an error, never skipped.
+"""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 
-# Each component owns its tables and its own Alembic branch (see hotline/migrations/README.md).
-COMPONENT_TABLE_MODULES = (
-    "routing.orm",
-    "routing.callback_orm",
-    "routing.kb.orm",
-    "routing.suggest.orm",
-    "telephony.orm",
-    "ivr.orm",
-    "asr.orm",
-    "recordings.orm",
-    "agent_ui.orm",
-)
-
-
-def import_all() -> list[str]:
-    loaded = []
-    for name in COMPONENT_TABLE_MODULES:
-        if importlib.util.find_spec(name.rsplit(".", 1)[0]) is None:
-            continue
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        loaded.append(name)
+def import_all() -> None:
+    import agent_ui.orm  # noqa: F401 - imported for its tables
+    import asr.orm  # noqa: F401
+    import kernel.outbox  # noqa: F401
+    import recordings.orm  # noqa: F401
+    import routing.callback_orm
+    import routing.kb.orm
+    import routing.suggest.orm  # noqa: F401
+    import telephony.orm  # noqa: F401
     from routing.orm import map_domain
 
     map_domain()
-    return loaded

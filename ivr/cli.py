@@ -85,20 +85,22 @@ def check(
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="default: HOTLINE_FASTAGI_HOST")] = None,
     port: Annotated[int | None, typer.Option(help="default: HOTLINE_FASTAGI_PORT (4573)")] = None,
 ) -> None:
     """Serve FastAGI for Asterisk (agi://HOST:PORT/ivr and /survey) with the real work-order lookup."""
-    from hotline.bootstrap import bootstrap
     from ivr.fastagi import start_server
     from ivr.service import IvrServices
+    from kernel.cli import parts
+    from kernel.core import Core
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    hot = bootstrap()
+    settings = parts(ctx, Core).settings
     handle = start_server(
-        host or hot.settings.fastagi_host,
-        port or hot.settings.fastagi_port,
-        services=IvrServices.from_app(hot),
+        host or settings.fastagi_host,
+        port or settings.fastagi_port,
+        services=parts(ctx, IvrServices),
     )
     console.print(f"FastAGI on {handle.host}:{handle.port} (Ctrl-C stops)")
     try:
@@ -107,4 +109,3 @@ def serve(
         pass
     finally:
         handle.stop()
-        hot.close()

@@ -145,15 +145,13 @@ def start_server(
     """Serve FastAGI on a background thread; ``port=0`` picks a free port (see ``handle.port``).
 
     ``handlers`` maps a script name (``ivr``, ``survey``) to a session handler; by default they are the
-    hotline's, built from ``services`` (an :class:`ivr.service.IvrServices`), or from ``bootstrap()``.
+    hotline's, built from ``services`` (an :class:`ivr.service.IvrServices`).
     """
     if handlers is None:
-        from ivr.service import IvrServices, hotline_handlers
+        from ivr.service import hotline_handlers
 
         if services is None:
-            from hotline.bootstrap import bootstrap
-
-            services = IvrServices.from_app(bootstrap())
+            raise ValueError("start_server needs the IVR's services or its handlers")
         handlers = hotline_handlers(services)
     server = FastAgiServer(
         (host, port), handlers, environment_timeout=environment_timeout, command_timeout=command_timeout

@@ -29,7 +29,7 @@ from ivr.schedule import WorkCalendar
 from kernel.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
-    from hotline.bootstrap import App
+    from kernel.core import Core
 
 log = logging.getLogger(__name__)
 
@@ -80,15 +80,13 @@ class IvrServices:
         self.survey_menu = MenuSource(self.menus / "survey.yaml")
 
     @classmethod
-    def from_app(cls, app: App) -> IvrServices:
+    def from_core(cls, core: Core, calendar: WorkCalendar, orders: OrderStatusLookup) -> IvrServices:
         """Production wiring: routing's work orders, the Chinese calendar, the announcements file."""
-        from ivr.orders import RoutingOrderLookup
-
         return cls(
-            calendar=app.calendar,
-            orders=RoutingOrderLookup(app.session_factory),
-            announcements=YamlAnnouncements(default_announcements_path(app.settings.data_dir)),
-            clock=app.clock,
+            calendar=calendar,
+            orders=orders,
+            announcements=YamlAnnouncements(default_announcements_path(core.settings.data_dir)),
+            clock=core.clock,
         )
 
     def hotline_engine(self) -> IvrEngine:

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
 
+    # Several processes: the broker that carries events between them (empty: one process, in-process bus)
+    broker_url: str = ""  # e.g. nats://127.0.0.1:4222
+    log_format: Literal["text", "json"] = "text"
+
     # Routing / SLA scheduler
     scheduler_poll_seconds: float = Field(default=0.25, gt=0, le=60)
     scheduler_batch_size: int = Field(default=500, gt=0)

@@ -1,8 +1,8 @@
 """Who may listen, and the audit of every listen.
 
 The web desk (agent_ui) owns log-in. It tells this component who is asking in one of two ways:
-``web.dependency_overrides[current_listener] = its_own_callable`` or a callable in
-``hot.extras[LISTENER_RESOLVER]`` taking the request. Without either, nobody is let in (401).
+``web.dependency_overrides[current_listener] = its_own_callable`` or the ``listener`` resolver of the
+recordings parts (``request.app.state.recordings``). Without either, nobody is let in (401).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from recordings.orm import RecordingListen
 
-LISTENER_RESOLVER = "recordings.current_listener"
 LISTENING_ROLES = frozenset({"supervisor", "qa", "admin"})  # 班长, 质检员, 系统管理员
 AUDIT_READER_ROLES = frozenset({"supervisor", "admin"})
 
@@ -42,8 +41,8 @@ class Listener:
 
 
 def current_listener(request: Request) -> Listener | None:
-    resolver = getattr(request.app.state, "hot", None)
-    resolve = resolver.extras.get(LISTENER_RESOLVER) if resolver is not None else None
+    parts = getattr(request.app.state, "recordings", None)
+    resolve = getattr(parts, "listener", None)
     if callable(resolve):
         found = resolve(request)
         return found if isinstance(found, Listener) else None

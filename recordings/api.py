@@ -3,42 +3,37 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from hotline.bootstrap import App
 from recordings import audio
 from recordings.access import AUDIT_READER_ROLES, AllowedListener, ListenAudit
-from recordings.context import RecordingsContext, recordings_context
+from recordings.context import RecordingsContext
 from recordings.jobs import job_runs
 from recordings.orm import Recording, RecordingIngest, RecordingListen
 from recordings.queries import (
     MEDIA_TYPES,
     RecordingFilter,
-    RecordingsCatalog,
     find_recordings,
     playable_file,
     recording_json,
 )
 from recordings.ranges import RangeNotSatisfiable, parse_range
 from recordings.storage import RecordingMissing, read_all
-from recordings.transcripts import SqlTranscriptSource, TranscriptSource
 
-TRANSCRIPTS_KEY = "recordings.transcripts"
-CATALOG_KEY = "recordings_catalog"  # agent_ui.ports.RECORDINGS
+if TYPE_CHECKING:
+    from recordings.parts import RecordingsParts
 
 
-def install(web: FastAPI, hot: App) -> None:
-    ctx = recordings_context(hot)
-    hot.extras.setdefault(TRANSCRIPTS_KEY, SqlTranscriptSource(hot.session_factory))
-    hot.extras.setdefault(CATALOG_KEY, RecordingsCatalog(hot.session_factory))
-    web.include_router(build_router(hot, ctx))
+def install(web: FastAPI, parts: RecordingsParts) -> None:
+    web.state.recordings = parts
+    web.include_router(build_router(parts, parts.ctx))
     from recordings.qa_api import build_router as build_qa_router
 
-    web.include_router(build_qa_router(hot, ctx))
+    web.include_router(build_qa_router(parts, parts.ctx))
 
 
 def ingest_json(r: RecordingIngest) -> dict[str, Any]:
@@ -62,7 +57,7 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def build_router(hot: App, ctx: RecordingsContext) -> APIRouter:
+def build_router(hot: RecordingsParts, ctx: RecordingsContext) -> APIRouter:
     router = APIRouter(prefix="/api/recordings", tags=["recordings 录音"])
     auditor = ListenAudit(ctx.session_factory, ctx.clock.now)
 
@@ -170,8 +165,7 @@ def build_router(hot: App, ctx: RecordingsContext) -> APIRouter:
     @router.get("/{recording_id}/transcript")
     def get_transcript(recording_id: int, request: Request, listener: AllowedListener) -> dict[str, Any]:
         recording = load(recording_id)
-        source = hot.extras.get(TRANSCRIPTS_KEY)
-        segments = source.segments(recording.call_id) if isinstance(source, TranscriptSource) else []
+        segments = hot.transcripts.segments(recording.call_id)
         auditor.record(listener, recording_id, "transcript", client=_client(request))
         return {
             "recording_id": recording_id,

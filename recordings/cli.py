@@ -12,22 +12,24 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from hotline.bootstrap import App, bootstrap
-from recordings.context import RecordingsContext, recordings_context
+from kernel.cli import parts
+from recordings.context import RecordingsContext
+from recordings.parts import RecordingsParts
 
 if TYPE_CHECKING:
-    from recordings.wiring import CallEndIngestor
+    from recordings.call_end import CallEndIngestor
 
 app = typer.Typer(help="录音与质检 / recordings and quality review", no_args_is_help=True)
 console = Console()
 
 
-def _ctx() -> RecordingsContext:
-    return recordings_context(bootstrap())
+def _ctx(ctx: typer.Context) -> RecordingsContext:
+    return parts(ctx, RecordingsParts).ctx
 
 
 @app.command()
 def ingest(
+    typer_ctx: typer.Context,
     call_id: str,
     directory: Annotated[Path, typer.Argument(help="MixMonitor's folder, e.g. …/monitor/hotline")],
     uniqueid: Annotated[str | None, typer.Option(help="file stem when it differs from the call id")] = None,
@@ -39,7 +41,13 @@ def ingest(
     from recordings.ingest import ingest as do_ingest
 
     result = do_ingest(
-        _ctx(), call_id, directory, uniqueid=uniqueid, agent=agent, queue=queue, order_numbers=order or ()
+        _ctx(typer_ctx),
+        call_id,
+        directory,
+        uniqueid=uniqueid,
+        agent=agent,
+        queue=queue,
+        order_numbers=order or (),
     )
     console.print(
         f"recording {result.recording_id}: stored {result.stored or '-'}, unchanged {result.unchanged or '-'}"
@@ -47,11 +55,13 @@ def ingest(
 
 
 @app.command()
-def compress(codec: Annotated[str, typer.Option(help="opus | gsm")] = "opus") -> None:
+def compress(
+    typer_ctx: typer.Context, codec: Annotated[str, typer.Option(help="opus | gsm")] = "opus"
+) -> None:
     """Make compressed long-term copies of every recording that has none yet."""
     from recordings.compress import compress_recording, pending_compression
 
-    ctx = _ctx()
+    ctx = _ctx(typer_ctx)
     pending = pending_compression(ctx)
     before = after = 0
     with Progress(console=console) as progress:
@@ -66,6 +76,7 @@ def compress(codec: Annotated[str, typer.Option(help="opus | gsm")] = "opus") ->
 
 @app.command()
 def retention(
+    typer_ctx: typer.Context,
     run: Annotated[
         bool, typer.Option("--run/--dry-run", help="apply the policy; without --run only report")
     ] = False,
@@ -88,8 +99,8 @@ def retention(
     from recordings.orders import SqlOrderLookup
     from recordings.retention import RetentionPolicy
 
-    hot = bootstrap()
-    ctx = recordings_context(hot)
+    hot = parts(typer_ctx, RecordingsParts)
+    ctx = hot.ctx
     policy = RetentionPolicy.from_env()
     if keep_original_days is not None:
         policy = replace(policy, keep_original_days=keep_original_days)
@@ -110,7 +121,6 @@ def retention(
     finally:
         if ingestor is not None:
             ingestor.close()
-        hot.close()
     assert report is not None  # a run by hand claims no slot
     for swept in report.swept:
         console.print(f"swept call {swept['call_id']}: {swept['outcome']} {swept['detail']}")
@@ -138,13 +148,13 @@ def retention(
     )
 
 
-def _ingestor(hot: App, monitor_dir: Path | None = None) -> CallEndIngestor:
+def _ingestor(hot: RecordingsParts, monitor_dir: Path | None = None) -> CallEndIngestor:
+    from recordings.call_end import CallEndIngestor, main_monitor_dir
     from recordings.calls import SqlCallLookup
     from recordings.transcripts import SqlTranscriptSource
-    from recordings.wiring import CallEndIngestor, main_monitor_dir
 
     return CallEndIngestor(
-        recordings_context(hot),
+        hot.ctx,
         monitor_dir or main_monitor_dir(hot.settings),
         calls=SqlCallLookup(hot.session_factory),
         transcripts=SqlTranscriptSource(hot.session_factory),
@@ -154,33 +164,35 @@ def _ingestor(hot: App, monitor_dir: Path | None = None) -> CallEndIngestor:
 
 @app.command()
 def sweep(
+    typer_ctx: typer.Context,
     monitor_dir: Annotated[
         Path | None, typer.Option(help="default: the main Asterisk instance's monitor directory")
     ] = None,
 ) -> None:
     """Store every finished call left in the switch's spool (calls that ended while the web process was
     down, or whose ingest failed); each call's outcome is logged."""
-    hot = bootstrap()
+    hot = parts(typer_ctx, RecordingsParts)
     ingestor = _ingestor(hot, monitor_dir)
     try:
         outcomes = ingestor.sweep()
     finally:
         ingestor.close()
-        hot.close()
     for o in outcomes:
         console.print(f"{o.call_id}: {o.outcome} recording {o.recording_id or '-'} {o.detail}")
     console.print(f"{len(outcomes)} calls swept from {ingestor.monitor_dir}")
 
 
 @app.command()
-def verify() -> None:
+def verify(
+    typer_ctx: typer.Context,
+) -> None:
     """Check every stored file against its SHA-256; exit 1 when one is missing or altered."""
     from recordings.integrity import verify as do_verify
 
     with Progress(console=console) as progress:
         task = progress.add_task("verifying", total=None)
         report = do_verify(
-            _ctx(), progress=lambda done, total: progress.update(task, completed=done, total=total)
+            _ctx(typer_ctx), progress=lambda done, total: progress.update(task, completed=done, total=total)
         )
     for problem in report.problems:
         console.print(
@@ -198,12 +210,14 @@ def verify() -> None:
 
 @app.command("list")
 def list_recordings(
-    agent: Annotated[str | None, typer.Option()] = None, limit: Annotated[int, typer.Option()] = 20
+    typer_ctx: typer.Context,
+    agent: Annotated[str | None, typer.Option()] = None,
+    limit: Annotated[int, typer.Option()] = 20,
 ) -> None:
     """The latest recordings."""
     from recordings.queries import RecordingFilter, find_recordings, recording_json
 
-    ctx = _ctx()
+    ctx = _ctx(typer_ctx)
     table = Table("id", "call", "agent", "started", "seconds", "state", "files")
     with ctx.session_factory() as session:
         for r in find_recordings(session, RecordingFilter(agent=agent, limit=limit)):
@@ -222,6 +236,7 @@ def list_recordings(
 
 @app.command()
 def play(
+    typer_ctx: typer.Context,
     recording_id: int,
     device: Annotated[str | None, typer.Option(help="PortAudio device name or index (see `devices`)")] = None,
     kind: Annotated[str | None, typer.Option(help="mixed | caller | agent | compressed")] = None,
@@ -233,7 +248,7 @@ def play(
     from recordings.queries import playable_file
     from recordings.storage import read_all
 
-    ctx = _ctx()
+    ctx = _ctx(typer_ctx)
     with ctx.session_factory() as session:
         recording = session.get(Recording, recording_id)
         file = playable_file(recording, kind) if recording else None
@@ -267,6 +282,7 @@ def devices() -> None:
 
 @app.command()
 def sample(
+    typer_ctx: typer.Context,
     day: Annotated[str | None, typer.Option(help="YYYY-MM-DD (local time); default today")] = None,
     percent: Annotated[float, typer.Option(help="random share of each agent's calls")] = 5.0,
 ) -> None:
@@ -275,8 +291,8 @@ def sample(
     from recordings.sampling import SamplingRules, run_sampling
     from recordings.transcripts import SqlTranscriptSource
 
-    hot = bootstrap()
-    ctx = recordings_context(hot)
+    hot = parts(typer_ctx, RecordingsParts)
+    ctx = hot.ctx
     when = date.fromisoformat(day) if day else datetime.now().date()
     samples = run_sampling(
         ctx,

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kernel.events import wire
 
+
+@wire("recordings.recording_stored")
 @dataclass(frozen=True)
 class RecordingStored:
     recording_id: int
@@ -14,6 +17,7 @@ class RecordingStored:
     kinds: tuple[str, ...]  # the files stored by this ingest: mixed, caller, agent
 
 
+@wire("recordings.recording_compressed")
 @dataclass(frozen=True)
 class RecordingCompressed:
     recording_id: int
@@ -22,6 +26,7 @@ class RecordingCompressed:
     size_bytes: int
 
 
+@wire("recordings.recording_deleted")
 @dataclass(frozen=True)
 class RecordingDeleted:
     recording_id: int
@@ -29,6 +34,7 @@ class RecordingDeleted:
     what: str  # originals | recording
 
 
+@wire("recordings.recording_ingested")
 @dataclass(frozen=True)
 class RecordingIngested:
     """What became of a call's recording when the call ended (see orm.RecordingIngest for the outcomes);

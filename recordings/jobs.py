@@ -2,10 +2,10 @@
 and keep a report of what was deleted, compressed and held.
 
 Run by hand: ``hotline recordings retention`` (a dry run that reports) or ``--run`` (applies). Run daily by
-the web process: ``daily_recordings_jobs(hot)`` is an asyncio task for its lifespan; it wakes at
+the scheduler role: ``daily_recordings_jobs(parts)`` is an asyncio task for its lifespan; it wakes at
 ``$HOTLINE_RECORDINGS_JOB_AT`` (local time, default 03:30) and also catches up at start-up when today's run
 has not happened yet. Each day's scheduled run first claims its slot (``recording_job_runs.slot``, unique),
-so with several web processes exactly one of them runs it. A run that dies mid-way leaves its row
+so with several processes exactly one of them runs it. A run that dies mid-way leaves its row
 ``running``; the next day runs as usual.
 """
 
@@ -23,14 +23,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from recordings.compress import CompressionFailed, compress_recording, pending_compression
-from recordings.context import RecordingsContext, recordings_context
-from recordings.orders import OrderLookup, SqlOrderLookup
+from recordings.context import RecordingsContext
+from recordings.orders import OrderLookup
 from recordings.orm import RecordingJobRun
 from recordings.retention import RetentionPolicy, run_retention
 
 if TYPE_CHECKING:
-    from hotline.bootstrap import App
-    from recordings.wiring import CallEndIngestor
+    from recordings.call_end import CallEndIngestor
+    from recordings.parts import RecordingsParts
 
 log = logging.getLogger(__name__)
 
@@ -150,17 +150,13 @@ def job_runs(ctx: RecordingsContext, limit: int = 30) -> list[dict[str, Any]]:
         ]
 
 
-def run_daily_retention(hot: App, day: date) -> RetentionJobReport | None:
+def run_daily_retention(hot: RecordingsParts, day: date) -> RetentionJobReport | None:
     """The scheduled run for one local day (claims ``retention:<day>``); None when it ran already."""
-    from recordings.wiring import EXTRAS_KEY, CallEndIngestor
-
-    ctx = recordings_context(hot)
-    ingestor = hot.extras.get(EXTRAS_KEY)
     return run_retention_job(
-        ctx,
-        SqlOrderLookup(ctx.session_factory),
+        hot.ctx,
+        hot.orders,
         RetentionPolicy.from_env(),
-        ingestor=ingestor if isinstance(ingestor, CallEndIngestor) else None,
+        ingestor=hot.ingestor,
         trigger="schedule",
         run_on=day,
         slot=f"{JOB_RETENTION}:{day.isoformat()}",
@@ -180,7 +176,7 @@ def next_run(now: datetime, at: time, tz: ZoneInfo) -> tuple[date, datetime]:
     return local.date(), max(due, local)
 
 
-async def daily_recordings_jobs(hot: App, *, at: time | None = None) -> None:
+async def daily_recordings_jobs(hot: RecordingsParts, *, at: time | None = None) -> None:
     """Run the retention job once a day for the life of the web process (cancel the task to stop)."""
     tz = ZoneInfo(hot.settings.timezone)
     at = at or job_time()

@@ -69,24 +69,25 @@ per recording with at least one unreviewed sample::
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from hotline.bootstrap import App
 from recordings.access import AllowedListener, ListenAudit
 from recordings.context import RecordingsContext
-from recordings.orders import OrderLookup, SqlOrderLookup
+from recordings.orders import OrderLookup
 from recordings.orm import QaReview, QaSample, QaScorecard, Recording
 from recordings.qa import PERIODS, QaService, ReviewInvalid, ScorecardItem
 from recordings.queries import playable_file, recording_json
 from recordings.sampling import SamplingRules, run_sampling
-from recordings.transcripts import SqlTranscriptSource, TranscriptSource
+from recordings.transcripts import TranscriptSource
 
-ORDERS_KEY = "recordings.orders"
+if TYPE_CHECKING:
+    from recordings.parts import RecordingsParts
+
 SCORECARD_EDITORS = frozenset({"qa", "admin"})
 
 
@@ -148,18 +149,16 @@ def sample_json(s: QaSample) -> dict[str, Any]:
     }
 
 
-def build_router(hot: App, ctx: RecordingsContext) -> APIRouter:
+def build_router(hot: RecordingsParts, ctx: RecordingsContext) -> APIRouter:
     router = APIRouter(prefix="/api/qa", tags=["qa 质检"])
     service = QaService(ctx, hot.settings.timezone)
     auditor = ListenAudit(ctx.session_factory, ctx.clock.now)
 
     def orders() -> OrderLookup:
-        port = hot.extras.get(ORDERS_KEY)
-        return port if port is not None else SqlOrderLookup(ctx.session_factory)  # type: ignore[return-value]
+        return hot.orders
 
     def transcripts() -> TranscriptSource:
-        port = hot.extras.get("recordings.transcripts")
-        return port if isinstance(port, TranscriptSource) else SqlTranscriptSource(ctx.session_factory)
+        return hot.transcripts
 
     def cards_by_id(ids: set[int]) -> dict[int, QaScorecard]:
         if not ids:

@@ -18,13 +18,13 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.bootstrap import App
 from routing.apikeys import authenticate
 from routing.commands import IntakeCommand
 from routing.domain.enums import Channel, OrderState
 from routing.domain.errors import DomainError
 from routing.domain.model import Actor, WorkOrder
 from routing.orm import Category, Unit, work_orders
+from routing.parts import RoutingParts
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 MAX_RANGE = timedelta(days=90)  # the spec: a search may not span more than 90 days
@@ -37,12 +37,12 @@ class Open311Error(Exception):
         self.description = description
 
 
-def _hot(request: Request) -> App:
-    hot: App = request.app.state.hot
+def _hot(request: Request) -> RoutingParts:
+    hot: RoutingParts = request.app.state.routing
     return hot
 
 
-HotDep = Annotated[App, Depends(_hot)]
+HotDep = Annotated[RoutingParts, Depends(_hot)]
 
 
 def _format(fmt: str) -> str:
@@ -291,7 +291,7 @@ def _parse_date(value: str | None, name: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def install(web: FastAPI, hot: App) -> None:
+def install(web: FastAPI, hot: RoutingParts) -> None:
     @web.exception_handler(Open311Error)
     async def _open311_error(request: Request, exc: Open311Error) -> Response:
         fmt = "xml" if request.url.path.endswith(".xml") else "json"

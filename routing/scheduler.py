@@ -48,8 +48,7 @@ class SlaScheduler:
                 return total
 
     def _round(self, now: datetime) -> RoundResult:
-        touched: list[WorkOrder] = []
-        with self.ctx.write_session_factory() as session, session.begin():
+        with self.ctx.unit_of_work() as (session, touched):
             due = session.execute(
                 select(order_deadlines.c.id, order_deadlines.c.order_id)
                 .where(
@@ -62,7 +61,7 @@ class SlaScheduler:
                 .with_for_update(skip_locked=True)
             ).all()
             if not due:
-                return RoundResult(0, 0)
+                return RoundResult(0, 0)  # nothing touched: the unit of work commits an empty transaction
             by_order: dict[int, set[int]] = {}
             for deadline_id, order_id in due:
                 by_order.setdefault(order_id, set()).add(deadline_id)
@@ -83,10 +82,6 @@ class SlaScheduler:
                         supervision_number=lambda: numbers.next("DB", now),
                     )
                 touched.append(order)
-        for order in touched:
-            for event in order.events:
-                self.ctx.bus.publish(event)
-            order.events.clear()
         return RoundResult(len(due), len(touched))
 
     def run_forever(self, stop: threading.Event, poll_seconds: float = 0.25) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from kernel.bus import EventBus
 from kernel.clock import Clock
+from kernel.outbox import Outbox
 from routing.commands import CallbackCommand, IntakeCommand
 from routing.dispatch import CategoryInfo, Dispatcher, KeywordRule, Routing, UnitInfo, UrgentInfo
 from routing.domain.enums import CaseType, RequestKind, Urgency
@@ -37,6 +38,20 @@ class RoutingContext:
     bus: EventBus
     policy: SlaPolicy
     calendar: WorkCalendar
+    outbox: Outbox
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[tuple[Session, list[WorkOrder]]]:
+        """One write transaction; the touched orders' events are written to the outbox inside it and
+        published after the commit (never for a change that rolled back)."""
+        touched: list[WorkOrder] = []
+        with self.write_session_factory() as session:
+            with session.begin():
+                yield session, touched
+                staged = self.outbox.stage(session, [e for order in touched for e in order.events])
+            for order in touched:
+                order.events.clear()
+        self.outbox.publish(staged)
 
 
 def load_dispatcher(session: Session) -> Dispatcher:
@@ -84,14 +99,9 @@ class WorkOrderService:
 
     @contextmanager
     def _unit_of_work(self) -> Iterator[tuple[Session, WorkOrderRepository, list[WorkOrder]]]:
-        touched: list[WorkOrder] = []
         self._load_dispatcher()  # outside the write transaction: SQLite has one writer at a time
-        with self.ctx.write_session_factory() as session, session.begin():
+        with self.ctx.unit_of_work() as (session, touched):
             yield session, WorkOrderRepository(session), touched
-        for order in touched:  # committed: now tell the rest of the system
-            for event in order.events:
-                self.ctx.bus.publish(event)
-            order.events.clear()
 
     def _retrying(self, attempt: Callable[[], T], tries: int = 5) -> T:
         """Retry when another transaction changed the same order first (version check, lock timeout)."""

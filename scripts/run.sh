@@ -18,27 +18,29 @@ else
   $BIN/hotline users demo
 fi
 
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ "${ASTERISK_UP:-0}" = 1 ] && $BIN/hotline asterisk down || true
-}
-trap cleanup EXIT INT TERM
-
+# Everything below runs in this shell's foreground: Ctrl-C stops the hotline's roles (they stop in order),
+# then the trap stops the switch this run started or adopted. Nothing is left behind for the next run.
 ASTERISK_UP=0
+cleanup() {
+  if [ "$ASTERISK_UP" = 1 ]; then $BIN/hotline asterisk down || true; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
 if [ "$(id -u)" -eq 0 ] && command -v debootstrap >/dev/null; then
   export HOTLINE_IVR_SOUNDS="$HOTLINE_DATA_DIR/ivr-sounds"
   $BIN/hotline ivr prompts --out "$HOTLINE_IVR_SOUNDS" || echo "IVR prompts could not be generated (espeak-ng, sox?)"
+  # `asterisk up` adopts a switch an earlier run left behind (reloading its configuration) and says so.
   if $BIN/hotline asterisk up; then
     ASTERISK_UP=1
     export HOTLINE_TELEPHONY_ENABLED=true
-    # Answered calls are transcribed live: Vosk endpoints utterances (the installed model), Whisper base
-    # re-decodes each one in Mandarin (packaged with the project's "whisper" extra; local files only).
+    # Answered calls are transcribed live: Whisper base re-decodes each utterance in Mandarin (packaged
+    # with the project's "whisper" extra; local files only).
     export HOTLINE_ASR_SECOND_PASS="${HOTLINE_ASR_SECOND_PASS:-true}"
     export HF_HUB_OFFLINE=1
-    $BIN/hotline ivr serve & pids+=($!)
     # SIP accounts for the demo desk agents (SIP user = desk user) and how to dial in.
     $BIN/hotline asterisk demo-agents
+    echo "坐席须在工作台点“就绪”后才会振铃 / the agent must be ready (就绪) on the desk before the phone rings."
   else
     echo "Asterisk did not start; the web desk runs without telephony."
   fi
@@ -48,4 +50,5 @@ fi
 
 echo
 echo "Web desk / 工作台: http://127.0.0.1:${HOTLINE_HTTP_PORT:-8000}/   API docs: http://127.0.0.1:${HOTLINE_HTTP_PORT:-8000}/docs"
-exec $BIN/hotline serve
+# Every role in this one process: web, scheduler, and with the switch telephony, campaign, IVR and ASR.
+$BIN/hotline run all

@@ -10,14 +10,14 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.bootstrap import bootstrap
+from kernel.cli import parts
+from kernel.core import Core
 from kernel.settings import Settings
 from telephony.agents import SKILLS, AgentDesk, AgentError, QueueCli, RecordingCli
 from telephony.provision import ProvisionError, provision
 from telephony.setup import (
     asterisk_root,
     dial_in_text,
-    ensure_demo_agents,
     ivr_sounds,
     load_agents,
     main_switch,
@@ -53,17 +53,23 @@ def provision_cmd(
 
 
 @app.command()
-def up() -> None:
+def up(ctx: typer.Context) -> None:
     """启动 / Provision if needed, render the configuration from the database, start and wait until booted."""
-    hot = bootstrap()
+    hot = parts(ctx, Core)
     settings = hot.settings
     try:
         result = provision(settings.asterisk_root, settings.asterisk_cache_dir)
-        from hotline.migrate import upgrade
-
-        upgrade(hot.engine)
         switch = main_switch(settings, load_agents(hot.session_factory))
         switch.write_config(sounds=ivr_sounds())
+        if switch.is_running():
+            # An earlier run left it behind (or another terminal started it): adopt it, with this run's
+            # configuration, rather than fail and run without telephony.
+            switch.reload()
+            console.print(
+                f"[green]Asterisk 已在运行，已接管并重新加载配置 / already running: adopted[/green] "
+                f"(pid {switch.pid()}; configuration reloaded)"
+            )
+            return
         seconds = switch.start()
     except (ProvisionError, SwitchError) as exc:
         console.print(f"[red]启动失败 / start failed:[/red] {exc}")
@@ -78,9 +84,9 @@ def up() -> None:
 
 
 @app.command()
-def down() -> None:
+def down(ctx: typer.Context) -> None:
     """停止 / Stop Asterisk (core stop now)."""
-    hot = bootstrap()
+    hot = parts(ctx, Core)
     switch = main_switch(hot.settings, [])
     if switch.stop():
         console.print("[green]Asterisk 已停止 / stopped[/green]")
@@ -89,9 +95,9 @@ def down() -> None:
 
 
 @app.command()
-def status() -> None:
+def status(ctx: typer.Context) -> None:
     """状态 / Is Asterisk running, which version, which ports, queues."""
-    hot = bootstrap()
+    hot = parts(ctx, Core)
     settings = hot.settings
     root = asterisk_root(settings)
     switch = main_switch(settings, [])
@@ -121,8 +127,8 @@ agent_app = typer.Typer(help="坐席账号 / agents' SIP accounts", no_args_is_h
 app.add_typer(agent_app, name="agent")
 
 
-def _desk_and_switch() -> tuple[AgentDesk, Settings, sessionmaker[Session]]:
-    hot = bootstrap()
+def _desk_and_switch(ctx: typer.Context) -> tuple[AgentDesk, Settings, sessionmaker[Session]]:
+    hot = parts(ctx, Core)
     settings = hot.settings
     switch = main_switch(settings, load_agents(hot.session_factory))
     cli: QueueCli = switch if switch.is_running() else RecordingCli([])
@@ -131,6 +137,7 @@ def _desk_and_switch() -> tuple[AgentDesk, Settings, sessionmaker[Session]]:
 
 @agent_app.command("add")
 def agent_add(
+    ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="SIP user = web desk user, e.g. agent1001")],
     name: Annotated[str, typer.Option(help="display name, e.g. 话务员 小林")],
     skills: Annotated[str, typer.Option(help="comma-separated: consultation,complaint,urgent")] = ",".join(
@@ -140,7 +147,7 @@ def agent_add(
     login: Annotated[bool, typer.Option(help="a queue member at once")] = True,
 ) -> None:
     """新增坐席 / Create an agent's SIP account; the password is printed once."""
-    desk, settings, factory = _desk_and_switch()
+    desk, settings, factory = _desk_and_switch(ctx)
     try:
         row = desk.create(
             username, name, [s.strip() for s in skills.split(",") if s.strip()], contact=contact
@@ -159,9 +166,9 @@ def agent_add(
 
 
 @agent_app.command("list")
-def agent_list() -> None:
+def agent_list(ctx: typer.Context) -> None:
     """坐席列表 / Agents, skills and states (no passwords)."""
-    desk, _settings, _factory = _desk_and_switch()
+    desk, _settings, _factory = _desk_and_switch(ctx)
     table = Table("username", "name", "skills", "state", "since")
     for row in desk.all():
         since = row.state_changed_at.isoformat(timespec="seconds") if row.state_changed_at else ""
@@ -171,9 +178,9 @@ def agent_list() -> None:
 
 
 @agent_app.command("remove")
-def agent_remove(username: str) -> None:
+def agent_remove(ctx: typer.Context, username: str) -> None:
     """删除坐席 / Remove an agent's SIP account (they leave their queues first)."""
-    desk, settings, factory = _desk_and_switch()
+    desk, settings, factory = _desk_and_switch(ctx)
     try:
         desk.remove(username)
     except AgentError as exc:
@@ -181,12 +188,3 @@ def agent_remove(username: str) -> None:
         raise typer.Exit(2) from exc
     reload_if_running(settings, factory)
     console.print(f"坐席 / agent {username} removed")
-
-
-@app.command("demo-agents")
-def demo_agents() -> None:
-    """演示坐席 / SIP accounts for the web desk's demo agents, and how to dial in (``make run``)."""
-    hot = bootstrap()
-    accounts = ensure_demo_agents(hot.session_factory)
-    reload_if_running(hot.settings, hot.session_factory)
-    typer.echo(dial_in_text(hot.settings, accounts))

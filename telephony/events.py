@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from kernel.events import wire
+
 
 @dataclass(frozen=True)
 class PreviousCall:
@@ -23,6 +25,7 @@ class WorkOrderSummary:
     accepted_at: datetime
 
 
+@wire("telephony.call_answered")
 @dataclass(frozen=True)
 class CallAnswered:
     """The screen pop: an agent answered; everything the desk shows before the citizen speaks."""
@@ -37,6 +40,7 @@ class CallAnswered:
     answered_at: datetime
 
 
+@wire("telephony.call_ended")
 @dataclass(frozen=True)
 class CallEnded:
     call_id: str

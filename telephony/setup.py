@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -84,20 +83,10 @@ def main_switch(settings: Settings, agents: list[AgentAccount]) -> Switch:
     return Switch(switch_config(settings, agents), asterisk_root(settings))
 
 
-# The desk's demo agents (agent_ui.users.DEMO_ACCOUNTS, role agent), used when agent_ui is not installed.
+# Demo agents when the caller names none (the roof passes the web desk's demo agents).
 # The SIP username must equal the desk username: the screen pop goes to the desk of the agent whose
 # endpoint answered (``PJSIP/agent1-...`` -> desk user ``agent1``).
 FALLBACK_DEMO_AGENTS: tuple[tuple[str, str], ...] = (("agent1", "话务员 小林"),)
-
-
-def demo_desk_agents() -> list[tuple[str, str]]:
-    """(username, display name) of the web desk's demo agents."""
-    if importlib.util.find_spec("agent_ui") is None:
-        return list(FALLBACK_DEMO_AGENTS)
-    from agent_ui.roles import Role
-    from agent_ui.users import DEMO_ACCOUNTS
-
-    return [(username, name) for username, name, role in DEMO_ACCOUNTS if role == Role.AGENT]
 
 
 def ensure_demo_agents(
@@ -112,7 +101,7 @@ def ensure_demo_agents(
     desk = AgentDesk(factory, RecordingCli([]))  # the switch renders members from the table when it starts
     existing = {row.username: row for row in desk.all()}
     accounts = []
-    for username, name in desk_agents if desk_agents is not None else demo_desk_agents():
+    for username, name in desk_agents if desk_agents is not None else FALLBACK_DEMO_AGENTS:
         row = existing.get(username)
         if row is None:
             row = desk.create(username, name, list(SKILLS))

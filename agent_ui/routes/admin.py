@@ -8,18 +8,18 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from agent_ui.deps import AdminUser, CsrfChecked, Hot, Lang, Users
+from agent_ui.parts import DeskParts
 from agent_ui.queries import units
 from agent_ui.rendering import render
 from agent_ui.roles import Role
 from agent_ui.users import AccountError, UserService
-from hotline.bootstrap import App
 
 router = APIRouter()
 
 
 def _users_page(
     request: Request,
-    hot: App,
+    hot: DeskParts,
     users: UserService,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,

@@ -14,10 +14,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from agent_ui.deps import CsrfChecked, DeptUser, Hot, Lang, WebUser
 from agent_ui.forms import domain_message, parse_int, text_required
+from agent_ui.parts import DeskParts
 from agent_ui.queries import open_supervisions, unit_handled, unit_inbox, unit_name, unit_score
 from agent_ui.rendering import render
 from agent_ui.routes.desk import actor_of
-from hotline.bootstrap import App
 from routing.domain.errors import DomainError
 
 router = APIRouter()
@@ -41,7 +41,7 @@ def _unit(user: WebUser) -> str:
 
 def _inbox(
     request: Request,
-    hot: App,
+    hot: DeskParts,
     user: WebUser,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
@@ -78,7 +78,7 @@ def inbox(request: Request, user: DeptUser, hot: Hot, lang: Lang, done: str = ""
 
 def _act(
     request: Request,
-    hot: App,
+    hot: DeskParts,
     user: WebUser,
     lang: Lang,
     number: str,

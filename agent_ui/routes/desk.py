@@ -25,11 +25,10 @@ from agent_ui.live import (
     SuggestionsReady,
     TranscriptLine,
 )
-from agent_ui.ports import kb_search
+from agent_ui.parts import DeskParts
 from agent_ui.queries import categories, orders_by_phone, units
 from agent_ui.rendering import render
 from agent_ui.wiring import suggested_json
-from hotline.bootstrap import App
 from kernel.db import transaction
 from routing.commands import DISTRICTS, IntakeCommand, normalize_phone
 from routing.domain.enums import CaseType, Channel
@@ -63,7 +62,7 @@ def actor_of(user: Any) -> Actor:
 
 def _desk_context(
     request: Request,
-    hot: App,
+    hot: DeskParts,
     user: Any,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
@@ -94,7 +93,7 @@ def _desk_context(
         "case_types": [c.value for c in CaseType],
         "values": values,
         "errors": errors or {},
-        "kb_connected": kb_search(hot) is not None,
+        "kb_connected": hot.kb_search is not None,
     }
 
 
@@ -163,19 +162,15 @@ def set_status(
     return RedirectResponse("/desk", status_code=303)
 
 
-def _status_on_switch(hot: App, username: str, status: str, reason: str) -> str | None:
+def _status_on_switch(hot: DeskParts, username: str, status: str, reason: str) -> str | None:
     """Apply the status to app_queue membership where telephony runs and the agent has a SIP account;
     returns the switch's refusal, or None. Desk users without a SIP account work without the switch."""
-    switch = hot.extras.get("agent_desk")
-    if switch is None:
-        return None
-    from telephony.agents import AgentDesk, AgentError
-
-    if not isinstance(switch, AgentDesk) or not switch.has_account(username):
+    switch = hot.agent_switch
+    if switch is None or not switch.has_account(username):
         return None
     try:
         switch.apply_desk_status(username, status, hot.clock.now(), reason)
-    except (AgentError, RuntimeError) as exc:
+    except (ValueError, RuntimeError) as exc:
         return str(exc)
     return None
 
@@ -281,7 +276,7 @@ def file_order(
     )
 
 
-def _record_suggestion_choice(request: Request, hot: App, user: Any, order: Any) -> str:
+def _record_suggestion_choice(request: Request, hot: DeskParts, user: Any, order: Any) -> str:
     """When the call had suggestions, keep what the agent chose (accepted or changed) for the model to learn.
     Returns "accepted", "changed" or "" (no suggestion, or no category chosen)."""
     call = _feed(request).current_call(user.username)
@@ -326,7 +321,7 @@ def caller_history(request: Request, user: AgentUser, hot: Hot, lang: Lang, phon
 
 @router.get("/desk/kb")
 def kb(request: Request, user: AgentUser, hot: Hot, lang: Lang, q: str = "") -> Response:
-    port = kb_search(hot)
+    port = hot.kb_search
     query = q.strip()
     error = ""
     if len(query) > 200:
@@ -364,7 +359,7 @@ async def desk_stream(request: Request, user: AgentUser, hot: Hot) -> StreamingR
     return sse_response(request, hot, lambda e: _concerns(e, agent, feed))
 
 
-def sse_response(request: Request, hot: App, classify: Any) -> StreamingResponse:
+def sse_response(request: Request, hot: DeskParts, classify: Any) -> StreamingResponse:
     lifetime: float = request.app.state.ui_sse_lifetime
 
     async def stream() -> AsyncIterator[str]:

@@ -7,17 +7,17 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from agent_ui.deps import CsrfChecked, CurrentUser, Hot, Users, WebUser
+from agent_ui.parts import DeskParts
 from agent_ui.queries import unit_handled, unit_name
 from agent_ui.rendering import render
 from agent_ui.roles import FULL_PHONE_ROLES
-from hotline.bootstrap import App
 from routing.domain.errors import NotFound
 from routing.domain.model import WorkOrder
 
 router = APIRouter()
 
 
-def _load(hot: App, user: WebUser, number: str) -> WorkOrder:
+def _load(hot: DeskParts, user: WebUser, number: str) -> WorkOrder:
     if user.is_unit_role:
         with hot.session_factory() as session:
             if not user.unit_code or not unit_handled(session, user.unit_code, number):
@@ -28,7 +28,9 @@ def _load(hot: App, user: WebUser, number: str) -> WorkOrder:
         raise HTTPException(404) from exc
 
 
-def _page(request: Request, hot: App, users: Users, user: WebUser, number: str, reveal: bool) -> Response:
+def _page(
+    request: Request, hot: DeskParts, users: Users, user: WebUser, number: str, reveal: bool
+) -> Response:
     order = _load(hot, user, number)
     show_phone = reveal or user.role in FULL_PHONE_ROLES
     if show_phone:

@@ -19,13 +19,11 @@ from sqlalchemy import select
 from agent_ui import recording_views as rv
 from agent_ui.deps import CallbackUser, CsrfChecked, Hot, Lang, QaUser, ScorecardEditor
 from agent_ui.forms import domain_message, validation_errors
+from agent_ui.parts import DeskParts
 from agent_ui.queries import orders_in_state, recent_callbacks
 from agent_ui.rendering import render
 from agent_ui.routes.desk import actor_of
-from hotline.bootstrap import App
 from recordings.access import ListenAudit, Listener
-from recordings.context import recordings_context
-from recordings.orders import SqlOrderLookup
 from recordings.qa import QaService, ReviewInvalid, ScorecardItem
 from recordings.sampling import SamplingRules, run_sampling
 from routing.commands import CallbackCommand
@@ -37,8 +35,8 @@ router = APIRouter()
 MAX_SCORECARD_ITEMS = 30
 
 
-def qa_service(hot: App) -> QaService:
-    return QaService(recordings_context(hot), hot.settings.timezone)
+def qa_service(hot: DeskParts) -> QaService:
+    return QaService(hot.recordings.ctx, hot.settings.timezone)
 
 
 # ---- callbacks -----------------------------------------------------------------------------------------
@@ -58,7 +56,7 @@ ATTEMPT_COLUMNS = (
 )
 
 
-def _campaign_attempts(hot: App, limit: int = 30) -> tuple[list[str], list[dict[str, Any]]]:
+def _campaign_attempts(hot: DeskParts, limit: int = 30) -> tuple[list[str], list[dict[str, Any]]]:
     """The callback campaign's latest attempts (routing.callback_campaign), newest first."""
     from routing.callback_orm import CallbackAttempt
 
@@ -71,7 +69,7 @@ def _campaign_attempts(hot: App, limit: int = 30) -> tuple[list[str], list[dict[
 
 def _callbacks(
     request: Request,
-    hot: App,
+    hot: DeskParts,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     flash: str = "",
@@ -107,7 +105,7 @@ def callbacks(request: Request, user: CallbackUser, hot: Hot, lang: Lang, done: 
     return _callbacks(request, hot, flash=flash)
 
 
-def _exists(hot: App, number: str) -> bool:
+def _exists(hot: DeskParts, number: str) -> bool:
     try:
         hot.work_orders.get(number)
     except DomainError:
@@ -167,7 +165,7 @@ def record_callback(
 
 def _queue_page(
     request: Request,
-    hot: App,
+    hot: DeskParts,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     flash: str = "",
@@ -185,7 +183,7 @@ def _queue_page(
     return render(request, "qa_reviews.html", ctx, status_code=status_code)
 
 
-def _tz(hot: App) -> Any:
+def _tz(hot: DeskParts) -> Any:
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(hot.settings.timezone)
@@ -229,11 +227,10 @@ def run_samples(
         return _queue_page(
             request, hot, errors, {"day": day, "random_percent": random_percent}, status_code=422
         )
-    ctx = recordings_context(hot)
     picks = run_sampling(
-        ctx,
-        SqlOrderLookup(hot.session_factory),
-        rv.transcripts(hot),
+        hot.recordings.ctx,
+        hot.recordings.orders,
+        hot.transcripts,
         chosen,
         SamplingRules(random_percent=percent),
         tz=hot.settings.timezone,
@@ -243,7 +240,7 @@ def run_samples(
 
 def _review_page(
     request: Request,
-    hot: App,
+    hot: DeskParts,
     user: Any,
     recording_id: int,
     errors: dict[str, str] | None = None,
@@ -257,7 +254,7 @@ def _review_page(
     if rec is None:
         raise HTTPException(404)
     segments = rv.segments(hot, rec.call_id)
-    orders = SqlOrderLookup(hot.session_factory).linked(rec.order_numbers, rec.call_id)
+    orders = hot.recordings.orders.linked(rec.order_numbers, rec.call_id)
     client = request.client.host if request.client else ""
     if status_code == 200:
         ListenAudit(hot.session_factory, hot.clock.now).record(
@@ -349,7 +346,7 @@ ITEM_FIELDS = ("code", "label_zh", "label_en", "weight", "max_score", "instant_f
 
 def _scorecards_page(
     request: Request,
-    hot: App,
+    hot: DeskParts,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     rows: int | None = None,

@@ -14,11 +14,11 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from agent_ui.deps import CsrfChecked, Hot, Lang, SupervisorUser, Users, WebUser
 from agent_ui.forms import domain_message, text_required
 from agent_ui.live import AgentStatusChanged, CallAnswered, CallEnded, DeskFeed, QueueStats
-from agent_ui.ports import MONITOR_MODES, call_monitor
+from agent_ui.parts import DeskParts
+from agent_ui.ports import MONITOR_MODES
 from agent_ui.queries import open_supervisions, orders_in_state, pending_requests, units, wallboard
 from agent_ui.rendering import render
 from agent_ui.routes.desk import actor_of, sse_response
-from hotline.bootstrap import App
 from routing.domain import events as ev
 from routing.domain.enums import AssignmentRole, OrderState, RequestKind
 from routing.domain.errors import DomainError
@@ -27,7 +27,7 @@ from routing.domain.model import Target
 router = APIRouter()
 
 
-def _day_start(hot: App) -> datetime:
+def _day_start(hot: DeskParts) -> datetime:
     tz = ZoneInfo(hot.settings.timezone)
     local = hot.clock.now().astimezone(tz)
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -38,7 +38,7 @@ def for_hotline(kind: str, addressed_to: str) -> bool:
     return addressed_to == "hotline" or kind != "response_breach"
 
 
-def _wallboard_ctx(request: Request, hot: App) -> dict[str, Any]:
+def _wallboard_ctx(request: Request, hot: DeskParts) -> dict[str, Any]:
     feed: DeskFeed = request.app.state.ui_feed
     with hot.session_factory() as session:
         board = wallboard(session, hot.clock.now(), _day_start(hot))
@@ -90,7 +90,7 @@ async def wallboard_stream(request: Request, user: SupervisorUser, hot: Hot, lan
 
 def _rulings(
     request: Request,
-    hot: App,
+    hot: DeskParts,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     flash: str = "",
@@ -122,7 +122,7 @@ def rulings(
 
 def _do(
     request: Request,
-    hot: App,
+    hot: DeskParts,
     user: WebUser,
     lang: str,
     number: str,
@@ -263,7 +263,7 @@ def _sessions(request: Request) -> dict[str, dict[str, str]]:
 
 
 def _monitor_page(
-    request: Request, hot: App, error: str = "", flash: str = "", status_code: int = 200
+    request: Request, hot: DeskParts, error: str = "", flash: str = "", status_code: int = 200
 ) -> Response:
     feed: DeskFeed = request.app.state.ui_feed
     live = [(agent, call) for agent, call in feed.calls.items() if call.ended_at is None]
@@ -272,7 +272,7 @@ def _monitor_page(
         "monitor.html",
         {
             "live": live,
-            "connected": call_monitor(hot) is not None,
+            "connected": hot.call_monitor is not None,
             "modes": MONITOR_MODES,
             "error": error,
             "flash": flash,
@@ -304,7 +304,7 @@ def monitor(
     mode: Annotated[str, Form()] = "",
     extension: Annotated[str, Form()] = "",
 ) -> Response:
-    port = call_monitor(hot)
+    port = hot.call_monitor
     feed: DeskFeed = request.app.state.ui_feed
     error = ""
     if mode not in MONITOR_MODES:
@@ -339,7 +339,7 @@ def monitor(
 
 @router.post("/supervisor/monitor/{session_id}/stop", dependencies=[CsrfChecked])
 def stop_monitor(request: Request, session_id: str, user: SupervisorUser, hot: Hot, lang: Lang) -> Response:
-    port = call_monitor(hot)
+    port = hot.call_monitor
     session = _sessions(request).pop(session_id, None)
     if session is not None and port is not None:
         try:

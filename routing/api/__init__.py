@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
-from hotline.bootstrap import App
 from routing.api import orders, reference
 from routing.api.deps import BodyLimit, domain_error_response
 from routing.domain.errors import DomainError
+from routing.parts import RoutingParts
 
 
-def install(web: FastAPI, hot: App) -> None:
+def install(web: FastAPI, hot: RoutingParts) -> None:
     web.add_middleware(BodyLimit)
 
     from routing.open311 import open311_domain_error

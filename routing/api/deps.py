@@ -13,10 +13,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hotline.bootstrap import App
 from routing.apikeys import ApiClient, authenticate
 from routing.domain.errors import Conflict, DomainError, Forbidden, IllegalTransition, InvalidInput, NotFound
 from routing.domain.model import Actor
+from routing.parts import RoutingParts
 
 MAX_BODY_BYTES = 64 * 1024
 STATUS_OF = {InvalidInput: 422, IllegalTransition: 409, Conflict: 409, NotFound: 404, Forbidden: 403}
@@ -60,12 +60,12 @@ class BodyLimit:
 
 
 # ---- dependencies ------------------------------------------------------------------------------------
-def get_hot(request: Request) -> App:
-    hot: App = request.app.state.hot
+def get_hot(request: Request) -> RoutingParts:
+    hot: RoutingParts = request.app.state.routing
     return hot
 
 
-HotDep = Annotated[App, Depends(get_hot)]
+HotDep = Annotated[RoutingParts, Depends(get_hot)]
 
 
 def get_session(hot: HotDep) -> Any:

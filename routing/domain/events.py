@@ -9,12 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from kernel.events import wire
+
 
 @dataclass(frozen=True)
 class Event:
     order_number: str
 
 
+@wire("routing.work_order_accepted")
 @dataclass(frozen=True)
 class WorkOrderAccepted(Event):
     channel: str
@@ -22,6 +25,7 @@ class WorkOrderAccepted(Event):
     at: datetime
 
 
+@wire("routing.work_order_dispatched")
 @dataclass(frozen=True)
 class WorkOrderDispatched(Event):
     lead_unit: str
@@ -30,12 +34,14 @@ class WorkOrderDispatched(Event):
     at: datetime
 
 
+@wire("routing.work_order_acknowledged")
 @dataclass(frozen=True)
 class WorkOrderAcknowledged(Event):
     unit_code: str
     at: datetime
 
 
+@wire("routing.work_order_returned")
 @dataclass(frozen=True)
 class WorkOrderReturned(Event):
     unit_code: str
@@ -43,6 +49,7 @@ class WorkOrderReturned(Event):
     at: datetime
 
 
+@wire("routing.work_order_resolved")
 @dataclass(frozen=True)
 class WorkOrderResolved(Event):
     """A callback is now due (by an agent, a department head on duty, or the automated IVR survey)."""
@@ -51,18 +58,21 @@ class WorkOrderResolved(Event):
     at: datetime
 
 
+@wire("routing.work_order_reopened")
 @dataclass(frozen=True)
 class WorkOrderReopened(Event):
     unit_code: str
     at: datetime
 
 
+@wire("routing.work_order_closed")
 @dataclass(frozen=True)
 class WorkOrderClosed(Event):
     outcome: str
     at: datetime
 
 
+@wire("routing.sla_alarm_raised")
 @dataclass(frozen=True)
 class SlaAlarmRaised(Event):
     kind: str
@@ -73,6 +83,7 @@ class SlaAlarmRaised(Event):
     at: datetime
 
 
+@wire("routing.supervision_issued")
 @dataclass(frozen=True)
 class SupervisionIssued(Event):
     supervision_number: str

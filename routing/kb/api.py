@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from hotline.bootstrap import App
 from routing.domain.errors import DomainError, NotFound
 from routing.kb.service import KnowledgeBase
+
+if TYPE_CHECKING:
+    from routing.parts import RoutingParts
 
 
 class ArticleIn(BaseModel):
@@ -85,7 +87,5 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
     return router
 
 
-def install(web: FastAPI, hot: App) -> None:
-    kb = KnowledgeBase(hot.session_factory, hot.clock)
-    hot.extras["kb"] = kb
-    web.include_router(build_router(kb))
+def install(web: FastAPI, parts: RoutingParts) -> None:
+    web.include_router(build_router(parts.kb))

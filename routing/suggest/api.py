@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
-from hotline.bootstrap import App
 from kernel.db import transaction
 from routing.domain.errors import DomainError
 from routing.suggest import feedback
-from routing.suggest.service import SuggestionEngine
+from routing.suggest.holder import EngineHolder
+
+if TYPE_CHECKING:
+    from routing.parts import RoutingParts
 
 
 class SuggestIn(BaseModel):
@@ -32,24 +33,7 @@ class FeedbackIn(BaseModel):
     order_id: int | None = None
 
 
-class EngineHolder:
-    """Builds the engine on first use (loading the model takes a moment) and keeps it."""
-
-    def __init__(self, hot: App) -> None:
-        self.hot = hot
-        self._engine: SuggestionEngine | None = None
-        self._lock = threading.Lock()
-
-    def get(self) -> SuggestionEngine:
-        with self._lock:
-            if self._engine is None:
-                from routing.suggest.factory import engine_for_app
-
-                self._engine = engine_for_app(self.hot)
-            return self._engine
-
-
-def build_router(hot: App, holder: EngineHolder) -> APIRouter:
+def build_router(parts: RoutingParts, holder: EngineHolder) -> APIRouter:
     router = APIRouter(prefix="/api/suggest", tags=["suggestions"])
 
     @router.post("")
@@ -59,8 +43,8 @@ def build_router(hot: App, holder: EngineHolder) -> APIRouter:
     @router.post("/feedback", status_code=201)
     def record_feedback(body: FeedbackIn) -> dict[str, Any]:
         try:
-            with transaction(hot.session_factory) as session:
-                row = feedback.record(session, now=hot.clock.now(), **body.model_dump())
+            with transaction(parts.session_factory) as session:
+                row = feedback.record(session, now=parts.clock.now(), **body.model_dump())
                 return {"id": row.id, "outcome": row.outcome}
         except DomainError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
@@ -68,7 +52,5 @@ def build_router(hot: App, holder: EngineHolder) -> APIRouter:
     return router
 
 
-def install(web: FastAPI, hot: App) -> None:
-    holder = EngineHolder(hot)
-    hot.extras["suggestions"] = holder
-    web.include_router(build_router(hot, holder))
+def install(web: FastAPI, parts: RoutingParts) -> None:
+    web.include_router(build_router(parts, parts.suggestions))

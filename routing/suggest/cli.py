@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from kernel.cli import parts
+from kernel.core import Core
 from kernel.settings import load_settings
 
 app = typer.Typer(help="坐席辅助：分类与承办单位建议 / category and unit suggestions", no_args_is_help=True)
@@ -45,6 +47,7 @@ def classify(
 
 @app.command()
 def train(
+    ctx: typer.Context,
     no_history: Annotated[bool, typer.Option(help="ignore closed work orders and agents' feedback")] = False,
     output: Annotated[Path | None, typer.Option(help="where to write the model")] = None,
 ) -> None:
@@ -58,19 +61,15 @@ def train(
     base = read_messages()
     extra = []
     if not no_history:
-        from hotline.bootstrap import bootstrap
         from routing.suggest.factory import history_messages
 
-        hot = bootstrap(settings)
         try:
-            with hot.session_factory() as session:
+            with parts(ctx, Core).session_factory() as session:
                 extra = history_messages(session, {m.category for m in base})
         except Exception as exc:  # no schema yet: train from the file alone
             console.print(
                 f"[yellow]history not read ({type(exc).__name__}); training from the file only[/yellow]"
             )
-        finally:
-            hot.close()
     with console.status(f"training {DEFAULT_MODEL} on {len(base)} + {len(extra)} messages"):
         started = time.perf_counter()
         classifier = train_model(extra, base=base)

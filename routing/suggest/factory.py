@@ -1,4 +1,4 @@
-"""Builds a SuggestionEngine: from the database when an App is given, else from the packaged files."""
+"""Builds a SuggestionEngine: from the database (articles, closed orders, dispatch rules), or from the packaged files."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.bootstrap import App
+from kernel.clock import Clock
 from routing.kb import repository
 from routing.kb.index import KbIndex
 from routing.kb.model import Article
@@ -70,18 +70,23 @@ def engine_from_files(
     )
 
 
-def engine_for_app(hot: App, classifier: CategoryClassifier | None = None) -> SuggestionEngine:
+def engine_for_database(
+    session_factory: sessionmaker[Session],
+    clock: Clock,
+    data_dir: Path,
+    classifier: CategoryClassifier | None = None,
+) -> SuggestionEngine:
     leaves = read_leaves()
-    with hot.session_factory() as session:
+    with session_factory() as session:
         articles = repository.current_articles(session)
         orders = closed_orders(session)
         dispatcher = load_dispatcher(session)
     if not dispatcher.categories:  # reference data not seeded yet
         dispatcher = dispatcher_from_files(leaves)
     return SuggestionEngine(
-        classifier or load_or_train(hot.settings.data_dir),
+        classifier or load_or_train(data_dir),
         LeafScorer(leaves, leaf_evidence(articles, orders)),
         dispatcher,
         KbIndex(articles),
-        hot.clock.now,
+        clock.now,
     )

@@ -19,7 +19,6 @@ from agent_ui.testing import (
     CHROMIUM_ARGS,
     TEST_PASSWORD,
     demo_accounts,
-    make_full_web,
     serving,
     why_no_browser,
 )
@@ -28,6 +27,7 @@ from kernel.clock import FakeClock
 from routing.kb.service import KnowledgeBase
 from routing.orm import Category, Unit
 from tests.conftest import make_app
+from tests.desk_support import make_full_web
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -55,7 +55,7 @@ def served(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     hot = make_app(f"sqlite:///{tmp / 'hotline.sqlite3'}", tmp, clock, seed=False, migrate=False)
     demo_accounts(hot)
     web = make_full_web(hot, with_kb=True)
-    kb = hot.extras["kb"]
+    kb = hot.routing.kb
     assert isinstance(kb, KnowledgeBase)
     kb.load_seed()
     web.state.ui_sse_lifetime = 60.0
@@ -129,7 +129,7 @@ def _category(hot: App, path: str) -> tuple[int, str, str]:
 
 def test_call_to_callback_in_the_browser(served: Site, browser: Any) -> None:
     base, hot, clock = served.base, served.hot, served.clock
-    feed = hot.extras["desk_feed"]
+    feed = hot.desk.feed
     assert isinstance(feed, DeskFeed)
     wall = _login(browser, base, "leader1")
     wall.wait_for_function("document.body.dataset.live === '1'")
@@ -149,7 +149,7 @@ def test_call_to_callback_in_the_browser(served: Site, browser: Any) -> None:
     )
     agent.wait_for_selector("#transcript:has-text('路灯坏了一个星期')")
     cat_id, lead, lead_name = _category(hot, STREETLIGHT)
-    kb = hot.extras["kb"]
+    kb = hot.routing.kb
     assert isinstance(kb, KnowledgeBase)
     article = kb.search("路灯坏了", 1)[0]
     feed.suggestions(

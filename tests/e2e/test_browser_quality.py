@@ -15,16 +15,12 @@ import pytest
 from sqlalchemy import select
 
 from agent_ui.live import DeskFeed, SuggestionsReady, TranscriptLine
-from agent_ui.ports import CALL_MONITOR, FakeCallMonitor
+from agent_ui.ports import FakeCallMonitor
 from agent_ui.testing import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    DEMO_SEGMENTS,
     TEST_PASSWORD,
-    DemoSegment,
     demo_accounts,
-    ingest_recording,
-    make_full_web,
     serving,
     why_no_browser,
 )
@@ -35,6 +31,7 @@ from routing.commands import IntakeCommand
 from routing.domain.enums import Channel
 from routing.domain.model import Actor
 from tests.conftest import make_app
+from tests.desk_support import DEMO_SEGMENTS, DemoSegment, ingest_recording, make_full_web
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -215,10 +212,10 @@ def test_qa_reviews_a_sampled_call(site: Site, browser: Any) -> None:
 
 
 def test_supervisor_monitoring_page(site: Site, browser: Any) -> None:
-    feed = site.hot.extras["desk_feed"]
+    feed = site.hot.desk.feed
     assert isinstance(feed, DeskFeed)
     port = FakeCallMonitor()
-    site.hot.extras[CALL_MONITOR] = port
+    site.hot.desk.call_monitor = port
     feed.call_answered("agent1", "call-live", "13812345678", "consultation", ("1 普通话", "2 咨询"))
     feed.transcript(TranscriptLine("call-live", "caller", "我想问一下社保卡补办要带什么", True))
     feed.suggestions(SuggestionsReady("call-live", (), None, "", None))

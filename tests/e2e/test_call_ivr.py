@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from hotline.bootstrap import App
-from ivr.orders import RoutingOrderLookup
+from hotline.wiring import RoutingOrderLookup
 from ivr.service import IvrServices
 from kernel.clock import FakeClock
 from routing.commands import IntakeCommand

@@ -30,12 +30,11 @@ from asr.service import build_service
 from asr.transcripts import SqlSegmentStore
 from asr.whisper import missing_requirements, prepare_model
 from hotline.bootstrap import App, bootstrap
-from hotline.live_calls import LiveCalls
+from hotline.live_calls import DeskProjection, LiveAssist
 from kernel.bus import EventBus
 from kernel.settings import Settings
 from routing.kb import repository as kb_repository
 from routing.kb.seed import read_seed
-from routing.suggest.api import EngineHolder
 from routing.suggest.service import Suggestions
 from telephony import sipp
 from telephony.ari import AriClient, AriEndpoint
@@ -113,12 +112,13 @@ async def live_path(switch: Switch, app: App, suggested: list[Suggestions]) -> A
     client = AriClient(AriEndpoint(base, cfg.ari_user, cfg.ari_password, cfg.ari_app))
     tap = AriTap(base, cfg.ari_user, cfg.ari_password, cfg.ari_app)
     feed = DeskFeed(app.bus, app.clock)
-    holder = EngineHolder(app)
+    holder = app.routing.suggestions
     await asyncio.to_thread(holder.get)  # train/load the classifier before the call, as the web app does
-    LiveCalls(
-        feed=feed,
+    DeskProjection(feed).install(app.bus)
+    LiveAssist(
+        bus=app.bus,
         loop=asyncio.get_running_loop(),
-        transcription=build_service(app),
+        transcription=build_service(app.core),
         tap=tap,
         suggestions=holder,
         on_suggestions=suggested.append,

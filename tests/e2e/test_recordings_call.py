@@ -22,15 +22,15 @@ from sqlalchemy import select
 
 from hotline.bootstrap import App, bootstrap
 from hotline.migrate import upgrade
+from hotline.wiring import recordings_on_call_end
 from kernel.bus import EventBus
 from kernel.settings import Settings
 from recordings import api, audio
-from recordings.access import LISTENER_RESOLVER, Listener
-from recordings.context import recordings_context
+from recordings.access import Listener
+from recordings.call_end import CallEndIngestor
 from recordings.events import RecordingIngested
 from recordings.orm import Recording, RecordingIngest, RecordingListen
 from recordings.storage import LocalStore, read_all
-from recordings.wiring import CallEndIngestor, install_ingest_on_call_end
 from telephony import sipp
 from telephony.ari import AriClient, AriEndpoint
 from telephony.config import AgentAccount
@@ -69,7 +69,7 @@ def app(tmp_path: Path) -> Iterator[App]:
     settings.data_dir.mkdir(parents=True)
     hot = bootstrap(settings, bus=EventBus(keep_history=True))
     upgrade(hot.engine)
-    recordings_context(hot, LocalStore(settings.resolved_recordings_dir))
+    hot.recordings.use_store(LocalStore(settings.resolved_recordings_dir))
     yield hot
     hot.close()
 
@@ -89,7 +89,7 @@ def agent(port: int, *, logged_in: bool = True) -> AgentAccount:
 async def telephony_and_recordings(switch: Switch, hot: App) -> AsyncIterator[CallEndIngestor]:
     """What hotline/web.py's lifespan runs: the ARI call recorder and the ingestor on the same bus."""
     cfg = switch.config
-    ingestor = install_ingest_on_call_end(hot, switch.host_path(cfg.monitor_dir), sweep_now=False)
+    ingestor = recordings_on_call_end(hot, switch.host_path(cfg.monitor_dir), sweep_now=False)
     client = AriClient(
         AriEndpoint(f"http://127.0.0.1:{cfg.http_port}", cfg.ari_user, cfg.ari_password, cfg.ari_app)
     )
@@ -187,7 +187,7 @@ async def test_a_real_call_is_recorded_stored_and_playable_in_ranges(
         recording.duration_ms,
         span_ms,
     )
-    ctx = recordings_context(app)
+    ctx = app.recordings.ctx
     for kind, row in files.items():
         data = read_all(ctx.store, row.storage_key)
         assert (row.size_bytes, row.sha256) == (len(data), hashlib.sha256(data).hexdigest()), kind
@@ -199,10 +199,10 @@ async def test_a_real_call_is_recorded_stored_and_playable_in_ranges(
     assert read_all(ctx.store, files["caller"].storage_key) != read_all(ctx.store, files["agent"].storage_key)
 
     # played back through the API with Range requests, each audited
-    app.extras[LISTENER_RESOLVER] = _listener
+    app.recordings.listener = _listener
     web = FastAPI()
     web.state.hot = app
-    api.install(web, app)
+    api.install(web, app.recordings)
     client = TestClient(web)
     mixed = read_all(ctx.store, files["mixed"].storage_key)
     head = client.head(f"/api/recordings/{recording.id}/audio")

@@ -96,7 +96,7 @@ def _denied(response: object) -> bool:
 
 
 def test_every_desk_route_has_an_entry(hot: App) -> None:
-    web = make_web(hot)
+    web = make_web(hot.desk)
     routes = desk_routes(web)
     assert routes - EXPECTED.keys() == set(), "routes without an authorization entry"
     assert EXPECTED.keys() - routes == set(), "entries for routes that no longer exist"
@@ -105,14 +105,14 @@ def test_every_desk_route_has_an_entry(hot: App) -> None:
 
 
 def test_static_files_are_public(hot: App) -> None:
-    client = TestClient(make_web(hot))
+    client = TestClient(make_web(hot.desk))
     assert client.get("/ui-static/app.css").status_code == 200
     assert client.get("/ui-static/vendor/htmx.min.js").status_code == 200
 
 
 @pytest.mark.parametrize("who", [ANON, AGENT, SUP, QA, HANDLER, HEAD, ADMIN])
 def test_authorization_matrix(hot: App, who: str) -> None:
-    web = make_web(hot)
+    web = make_web(hot.desk)
     web.state.ui_sse_lifetime = 0  # server-sent event streams end at once in this test
     demo_accounts(hot)
     UserService(hot.session_factory, hot.clock).create(

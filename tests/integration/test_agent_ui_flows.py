@@ -20,7 +20,7 @@ from routing.orm import Category
 @pytest.fixture
 def client(hot: App) -> TestClient:
     demo_accounts(hot)
-    return TestClient(make_web(hot))
+    return TestClient(make_web(hot.desk))
 
 
 def housing_category(hot: App) -> int:
@@ -117,7 +117,7 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(client: TestClie
 
 def test_agent_files_department_handles_qa_calls_back(hot: App, clock: FakeClock) -> None:
     demo_accounts(hot)
-    web = make_web(hot)
+    web = make_web(hot.desk)
     agent, dept, qa = TestClient(web), TestClient(web), TestClient(web)
     number = file_order(agent, hot, login(agent, "agent1"))
     assert number in agent.get(f"/desk?filed={number}&dispatched=1").text
@@ -155,7 +155,7 @@ def test_agent_files_department_handles_qa_calls_back(hot: App, clock: FakeClock
 
 def test_department_sees_only_its_units_orders_with_masked_numbers(hot: App) -> None:
     demo_accounts(hot)
-    web = make_web(hot)
+    web = make_web(hot.desk)
     agent = TestClient(web)
     number = file_order(agent, hot, login(agent, "agent1"))
     other = TestClient(web)
@@ -223,7 +223,7 @@ def test_overdue_response_shows_on_the_wallboard(client: TestClient, hot: App, c
 
 def test_return_and_arbitration(hot: App) -> None:
     demo_accounts(hot)
-    web = make_web(hot)
+    web = make_web(hot.desk)
     agent, dept, sup = TestClient(web), TestClient(web), TestClient(web)
     number = file_order(agent, hot, login(agent, "agent1"))
     token = login(dept, "dept1")

@@ -40,7 +40,7 @@ def snapshot(hot: App) -> tuple[Any, ...]:
 @pytest.fixture
 def env(hot: App) -> dict[str, Any]:
     demo_accounts(hot)
-    web = make_web(hot)
+    web = make_web(hot.desk)
     clients = {name: TestClient(web) for name in ("agent1", "dept1", "leader1", "qa1", "admin")}
     tokens = {name: login(c, name) for name, c in clients.items()}
     with hot.session_factory() as session:
@@ -84,7 +84,7 @@ def _check(
 
 def test_login_form(hot: App) -> None:
     demo_accounts(hot)
-    client = TestClient(make_web(hot))
+    client = TestClient(make_web(hot.desk))
     page = client.get("/login").text
     token = page.split('name="csrf_token" value="')[1].split('"')[0]
     r = client.post("/login", data={"csrf_token": token, "username": "", "password": ""})

@@ -16,11 +16,8 @@ from agent_ui.live import KbAnswer, ScoredChoice, SuggestionsReady
 from agent_ui.orm import AccessAudit
 from agent_ui.ports import FakeCallMonitor
 from agent_ui.testing import (
-    DEMO_SEGMENTS,
     demo_accounts,
-    ingest_recording,
     login,
-    make_full_web,
 )
 from hotline.bootstrap import App
 from kernel.clock import FakeClock
@@ -30,6 +27,7 @@ from routing.domain.enums import Channel
 from routing.domain.model import Actor
 from routing.orm import Category, order_audit, order_callbacks, work_orders
 from routing.suggest.orm import SuggestionFeedback
+from tests.desk_support import DEMO_SEGMENTS, ingest_recording, make_full_web
 
 
 def _count(hot: App, table: Any) -> int:
@@ -321,11 +319,12 @@ async def test_automated_callback_attempts_of_the_campaign_are_listed(
 
 
 def test_knowledge_base_search_marks_the_matched_words(hot: App, env: dict[str, Any]) -> None:
-    from agent_ui.ports import KB_SEARCH, FakeKbSearch
+    from agent_ui.ports import FakeKbSearch
 
     agent = env["clients"]["agent1"]
-    assert "暂无数据" in agent.get("/desk/kb", params={"q": "社保卡"}).text  # nothing connected yet
-    hot.extras[KB_SEARCH] = FakeKbSearch([KbAnswer("社保卡补办", "携带身份证到社保服务窗口<办理>", 3.2)])
+    hot.desk.kb_search = None
+    assert "暂无数据" in agent.get("/desk/kb", params={"q": "社保卡"}).text  # nothing connected
+    hot.desk.kb_search = FakeKbSearch([KbAnswer("社保卡补办", "携带身份证到社保服务窗口<办理>", 3.2)])
     html = agent.get("/desk/kb", params={"q": "社保卡"}).text
     assert "<mark>社保卡</mark>补办" in html and "&lt;办理&gt;" in html  # marked, and the text escaped
     assert "未找到相关答案" in agent.get("/desk/kb", params={"q": "护照"}).text
@@ -334,13 +333,8 @@ def test_knowledge_base_search_marks_the_matched_words(hot: App, env: dict[str, 
 
 
 def test_real_knowledge_base_through_the_port(hot: App) -> None:
-    from agent_ui.ports import KNOWLEDGE_BASE, kb_search
-    from routing.kb.service import KnowledgeBase
-
-    kb = KnowledgeBase(hot.session_factory, hot.clock)
-    kb.load_seed()
-    hot.extras[KNOWLEDGE_BASE] = kb
-    port = kb_search(hot)
+    hot.routing.kb.load_seed()
+    port = hot.desk.kb_search  # the composition root's adapter over routing's knowledge base
     assert port is not None
     answers = port.search("社保卡丢了怎么补办", 3)
     assert answers and answers[0].matched and answers[0].score > 0
@@ -387,7 +381,6 @@ def test_the_agents_choice_of_suggestion_is_recorded(hot: App, env: dict[str, An
 
 
 def test_monitoring_buttons_call_the_port(hot: App, env: dict[str, Any]) -> None:
-    from agent_ui.ports import CALL_MONITOR
 
     feed = env["web"].state.ui_feed
     leader, token = env["clients"]["leader1"], env["tokens"]["leader1"]
@@ -396,7 +389,7 @@ def test_monitoring_buttons_call_the_port(hot: App, env: dict[str, Any]) -> None
     not_connected = leader.post(url, data={"csrf_token": token, "mode": "spy", "extension": "8001"})
     assert not_connected.status_code == 422 and "交换机未连接" in not_connected.text
     port = FakeCallMonitor(live_calls={"call-m"})
-    hot.extras[CALL_MONITOR] = port
+    hot.desk.call_monitor = port
     for data in ({"mode": "spy", "extension": ""}, {"mode": "record", "extension": "8001"}):
         bad = leader.post(url, data={"csrf_token": token, **data})
         assert bad.status_code == 422 and 'id="err-monitor"' in bad.text

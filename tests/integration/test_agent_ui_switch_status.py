@@ -26,8 +26,8 @@ def test_ready_logs_in_pause_and_wrap_up_pause_on_every_queue(hot: App) -> None:
     cli = RecordingCli([])
     switch = AgentDesk(hot.session_factory, cli)
     switch.create("agent1", "话务员 小林", ["consultation", "urgent"])
-    hot.extras["agent_desk"] = switch
-    client = TestClient(make_web(hot))
+    hot.desk.agent_switch = switch
+    client = TestClient(make_web(hot.desk))
     token = login(client, "agent1")
 
     assert _post(client, token, "ready") == 303
@@ -48,8 +48,8 @@ def test_a_refusal_by_the_switch_is_shown_and_the_desk_state_is_kept(hot: App) -
     demo_accounts(hot)
     switch = AgentDesk(hot.session_factory, RefusingCli([]))
     switch.create("agent1", "话务员 小林", ["consultation"])
-    hot.extras["agent_desk"] = switch
-    web = make_web(hot)
+    hot.desk.agent_switch = switch
+    web = make_web(hot.desk)
     client = TestClient(web)
     token = login(client, "agent1")
     response = client.post("/desk/status", data={"csrf_token": token, "status": "paused", "reason": "meal"})
@@ -60,7 +60,7 @@ def test_a_refusal_by_the_switch_is_shown_and_the_desk_state_is_kept(hot: App) -
 def test_desk_users_without_a_sip_account_work_without_the_switch(hot: App) -> None:
     demo_accounts(hot)
     cli = RecordingCli([])
-    hot.extras["agent_desk"] = AgentDesk(hot.session_factory, cli)
-    client = TestClient(make_web(hot))
+    hot.desk.agent_switch = AgentDesk(hot.session_factory, cli)
+    client = TestClient(make_web(hot.desk))
     token = login(client, "agent1")
     assert _post(client, token, "paused", "meal") == 303 and cli.commands == []

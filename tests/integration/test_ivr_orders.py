@@ -1,13 +1,12 @@
 """'Query my work order' against routing's real work_orders table (SQLite and PostgreSQL), end to end through
-the FastAGI server with the production wiring (IvrServices.from_app)."""
+the FastAGI server with the production wiring (IvrServices.from_core)."""
 
 from __future__ import annotations
 
 from hotline.bootstrap import App
+from hotline.wiring import RoutingOrderLookup, ivr_services
 from ivr.fake_asterisk import FakeAsterisk
 from ivr.fastagi import start_server
-from ivr.orders import RoutingOrderLookup
-from ivr.service import IvrServices
 from routing.commands import IntakeCommand
 from routing.domain.enums import Channel
 from routing.domain.model import Actor
@@ -36,7 +35,7 @@ def test_lookup_reads_the_state_by_keyed_digits(hot: App) -> None:
 
 def test_order_query_through_fastagi_with_the_app_wiring(hot: App) -> None:
     number = open_order(hot)
-    handle = start_server("127.0.0.1", 0, services=IvrServices.from_app(hot), command_timeout=5)
+    handle = start_server("127.0.0.1", 0, services=ivr_services(hot), command_timeout=5)
     try:
         transcript = FakeAsterisk(handle.port, "agi://127.0.0.1/ivr", keys=["1", "4", number[2:], "0"]).run()
     finally:

@@ -12,8 +12,7 @@ from sqlalchemy import insert, select
 
 from hotline.bootstrap import App
 from recordings import api
-from recordings.access import LISTENER_RESOLVER, Listener, current_listener
-from recordings.context import recordings_context
+from recordings.access import Listener, current_listener
 from recordings.ingest import ingest
 from recordings.orm import QaSample, RecordingListen
 from recordings.storage import LocalStore
@@ -31,7 +30,7 @@ def _header_listener(request: Request) -> Listener | None:
 
 @pytest.fixture
 def setup(hot: App, tmp_path: Path) -> tuple[TestClient, int, bytes]:
-    ctx = recordings_context(hot, LocalStore(hot.settings.resolved_recordings_dir))
+    ctx = hot.recordings.use_store(LocalStore(hot.settings.resolved_recordings_dir))
     paths = write_mixmonitor_files(tmp_path / "mon", "1732240000.1", seconds=3, caller_amplitude=0.8)
     rid = ingest(
         ctx,
@@ -40,10 +39,10 @@ def setup(hot: App, tmp_path: Path) -> tuple[TestClient, int, bytes]:
         agent="8001",
         started_at=datetime(2026, 11, 23, 1, 0, tzinfo=UTC),
     ).recording_id
-    hot.extras[LISTENER_RESOLVER] = _header_listener
+    hot.recordings.listener = _header_listener
     web = FastAPI()
     web.state.hot = hot
-    api.install(web, hot)
+    api.install(web, hot.recordings)
     return TestClient(web), rid, paths["mixed"].read_bytes()
 
 
@@ -161,7 +160,7 @@ def test_transcript_from_the_asr_table_when_present(hot: App, setup: tuple[TestC
         assert [s.text for s in source.segments("1732240000.1")] == ["我的电话是138****0000"]
     else:
         assert source.segments("1732240000.1") == []
-    hot.extras[api.TRANSCRIPTS_KEY] = FakeTranscriptSource(
+    hot.recordings.transcripts = FakeTranscriptSource(
         {"1732240000.1": [Segment("agent", 1200, 2000, "您好，12345"), Segment("caller", 0, 900, "喂")]}
     )
     body = client.get(f"/api/recordings/{rid}/transcript", headers=QA).json()

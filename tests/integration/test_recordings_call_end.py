@@ -20,13 +20,14 @@ from sqlalchemy import select
 
 from asr.events import CallTranscriptClosed, TranscriptSegment
 from hotline.bootstrap import App
-from recordings.context import RecordingsContext, recordings_context
+from hotline.wiring import recordings_on_call_end
+from recordings.call_end import CallEndIngestor, IngestRules
+from recordings.context import RecordingsContext
 from recordings.events import RecordingIngested, RecordingStored
 from recordings.orm import Recording, RecordingFile, RecordingIngest
 from recordings.policy import RecordingPolicyService
 from recordings.storage import LocalStore, Payload, read_all
 from recordings.testing import speech_like, wav_bytes, write_mixmonitor_files
-from recordings.wiring import CallEndIngestor, IngestRules, install_ingest_on_call_end
 from telephony.events import CallEnded
 from telephony.orm import CallLegRow, CallRow, CallWorkOrderRow
 
@@ -36,7 +37,7 @@ T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
 @pytest.fixture
 def ctx(hot: App) -> RecordingsContext:
-    return recordings_context(hot, LocalStore(hot.settings.resolved_recordings_dir))
+    return hot.recordings.use_store(LocalStore(hot.settings.resolved_recordings_dir))
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def spool_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def ingestor(hot: App, ctx: RecordingsContext, spool_dir: Path) -> Iterator[CallEndIngestor]:
-    ingestor = install_ingest_on_call_end(hot, spool_dir, rules=FAST, sweep_now=False)
+    ingestor = recordings_on_call_end(hot, spool_dir, rules=FAST, sweep_now=False)
     yield ingestor
     ingestor.close()
 
@@ -288,7 +289,7 @@ class FlakyStore(LocalStore):
 
 def test_a_failed_store_leaves_the_files_for_the_sweep(hot: App, spool_dir: Path, tmp_path: Path) -> None:
     store = FlakyStore(tmp_path / "flaky")
-    ctx = recordings_context(hot, store)
+    ctx = hot.recordings.use_store(store)
     from recordings.calls import SqlCallLookup
     from recordings.transcripts import SqlTranscriptSource
 
@@ -298,7 +299,8 @@ def test_a_failed_store_leaves_the_files_for_the_sweep(hot: App, spool_dir: Path
         calls=SqlCallLookup(hot.session_factory),
         transcripts=SqlTranscriptSource(hot.session_factory),
         rules=FAST,
-    ).install(hot.bus)
+    )
+    hot.bus.subscribe(CallEnded, ingestor.on_call_ended)
     try:
         add_call(hot, "flaky.8")
         write_mixmonitor_files(spool_dir, "flaky.8", seconds=1)

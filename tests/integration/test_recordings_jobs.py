@@ -15,10 +15,10 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from hotline.bootstrap import App
+from hotline.cli import app as cli
 from recordings import api
-from recordings.access import LISTENER_RESOLVER, Listener
-from recordings.cli import app as cli
-from recordings.context import RecordingsContext, recordings_context
+from recordings.access import Listener
+from recordings.context import RecordingsContext
 from recordings.ingest import ingest
 from recordings.jobs import daily_recordings_jobs, run_daily_retention, run_retention_job
 from recordings.orders import SqlOrderLookup
@@ -36,7 +36,7 @@ AGENT = Actor("agent1001", "agent")
 
 @pytest.fixture
 def ctx(hot: App) -> RecordingsContext:
-    return recordings_context(hot, LocalStore(hot.settings.resolved_recordings_dir))
+    return hot.recordings.use_store(LocalStore(hot.settings.resolved_recordings_dir))
 
 
 def record(ctx: RecordingsContext, tmp_path: Path, call_id: str, started_at: datetime, caller: str) -> int:
@@ -102,7 +102,7 @@ def test_the_daily_run_happens_once_per_day_and_its_report_is_served(
 
     async def two_processes() -> None:
         # the fake clock says 09:00 in Haikou, past 03:30: both catch up at once, one claims the day
-        tasks = [asyncio.create_task(daily_recordings_jobs(hot, at=time(3, 30))) for _ in range(2)]
+        tasks = [asyncio.create_task(daily_recordings_jobs(hot.recordings, at=time(3, 30))) for _ in range(2)]
         for _ in range(600):
             with hot.session_factory() as session:
                 runs = list(session.scalars(select(RecordingJobRun)))
@@ -120,15 +120,15 @@ def test_the_daily_run_happens_once_per_day_and_its_report_is_served(
     assert (run.slot, run.trigger, run.status) == ("retention:2026-11-23", "schedule", "done")
     assert [d["call_id"] for d in run.report["deleted"]] == ["old.1"]
     assert [c["recording_id"] for c in run.report["compressed"]] == [2]  # the young one got its Opus copy
-    assert run_daily_retention(hot, run.run_on) is None  # claimed already
+    assert run_daily_retention(hot.recordings, run.run_on) is None  # claimed already
 
     def listener(request: Request) -> Listener:
         return Listener("boss", request.headers["x-role"])
 
-    hot.extras[LISTENER_RESOLVER] = listener
+    hot.recordings.listener = listener
     web = FastAPI()
     web.state.hot = hot
-    api.install(web, hot)
+    api.install(web, hot.recordings)
     client = TestClient(web)
     assert client.get("/api/recordings/jobs", headers={"x-role": "qa"}).status_code == 403
     [served] = client.get("/api/recordings/jobs", headers={"x-role": "supervisor"}).json()
@@ -152,13 +152,13 @@ def test_cli_reports_without_run_and_applies_with_it(
     monkeypatch.delenv("HOTLINE_RECORDINGS_STORE", raising=False)
     runner = CliRunner()
 
-    dry = runner.invoke(cli, ["retention", "--no-compress"])
+    dry = runner.invoke(cli, ["recordings", "retention", "--no-compress"])
     assert dry.exit_code == 0, dry.output
     assert "would delete (dry run)" in dry.output and "cli.1" in dry.output and "(dry run)" in dry.output
     with hot.session_factory() as session:
         assert session.scalars(select(Recording.retention_state)).one() == "active"
 
-    done = runner.invoke(cli, ["retention", "--run", "--no-compress"])
+    done = runner.invoke(cli, ["recordings", "retention", "--run", "--no-compress"])
     assert done.exit_code == 0, done.output
     assert "1 deleted" in done.output
     with hot.session_factory() as session:

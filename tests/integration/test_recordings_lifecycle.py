@@ -11,7 +11,7 @@ from hotline.bootstrap import App
 from kernel.clock import FakeClock
 from recordings import audio
 from recordings.compress import compress_recording
-from recordings.context import RecordingsContext, recordings_context
+from recordings.context import RecordingsContext
 from recordings.events import RecordingStored
 from recordings.ingest import NoRecordingFiles, RecordingNotAllowed, ingest
 from recordings.integrity import verify
@@ -25,7 +25,7 @@ from recordings.testing import write_mixmonitor_files
 
 @pytest.fixture
 def ctx(hot: App) -> RecordingsContext:
-    return recordings_context(hot, LocalStore(hot.settings.resolved_recordings_dir))
+    return hot.recordings.use_store(LocalStore(hot.settings.resolved_recordings_dir))
 
 
 def _files(ctx: RecordingsContext, recording_id: int) -> dict[str, RecordingFile]:

@@ -19,14 +19,14 @@ from sqlalchemy import select
 from asr.events import CallTranscriptClosed, TranscriptSegment
 from asr.transcripts import SqlSegmentStore
 from hotline.bootstrap import App
+from hotline.wiring import recordings_on_call_end
 from kernel.clock import FakeClock
 from recordings import api
-from recordings.access import LISTENER_RESOLVER, Listener
-from recordings.context import recordings_context
+from recordings.access import Listener
+from recordings.call_end import CallEndIngestor
 from recordings.orm import RecordingListen
 from recordings.storage import LocalStore
 from recordings.testing import write_mixmonitor_files
-from recordings.wiring import CallEndIngestor, install_ingest_on_call_end
 from routing.commands import IntakeCommand
 from routing.domain.enums import Channel
 from routing.domain.model import Actor
@@ -65,9 +65,9 @@ def segment(leg: str, seq: int, start: int, end: int, text: str) -> TranscriptSe
 @pytest.fixture
 def call(hot: App, tmp_path: Path) -> Iterator[tuple[TestClient, str, CallEndIngestor]]:
     """A recorded call, its transcript and the work order the agent took on it."""
-    recordings_context(hot, LocalStore(hot.settings.resolved_recordings_dir))
+    hot.recordings.use_store(LocalStore(hot.settings.resolved_recordings_dir))
     spool = tmp_path / "spool"
-    ingestor = install_ingest_on_call_end(hot, spool, rules=FAST, sweep_now=False)
+    ingestor = recordings_on_call_end(hot, spool, rules=FAST, sweep_now=False)
     order = hot.work_orders.intake(
         IntakeCommand(
             channel=Channel.PHONE,
@@ -93,10 +93,10 @@ def call(hot: App, tmp_path: Path) -> Iterator[tuple[TestClient, str, CallEndIng
     assert ingestor.drain(30)
     hot.bus.publish(CallTranscriptClosed(UID, tuple(segments)))
     assert ingestor.drain(30)
-    hot.extras[LISTENER_RESOLVER] = _listener
+    hot.recordings.listener = _listener
     web = FastAPI()
     web.state.hot = hot
-    api.install(web, hot)
+    api.install(web, hot.recordings)
     yield TestClient(web), order.number, ingestor
     ingestor.close()
 

@@ -17,7 +17,6 @@ import pytest
 
 from kernel.clock import FakeClock
 from recordings import audio
-from recordings.context import recordings_context
 from recordings.ingest import ingest
 from recordings.orm import RecordingListen
 from recordings.storage import LocalStore
@@ -68,7 +67,7 @@ def test_play_writes_the_recording_to_the_alsa_device(tmp_path: Path) -> None:
 
     db_url = f"sqlite:///{tmp_path / 'hotline.sqlite3'}"
     hot = make_app(db_url, tmp_path, FakeClock(), seed=False)
-    ctx = recordings_context(hot, LocalStore(hot.settings.resolved_recordings_dir))
+    ctx = hot.recordings.use_store(LocalStore(hot.settings.resolved_recordings_dir))
     paths = write_mixmonitor_files(tmp_path / "monitor", "1732240000.5", seconds=1.5, rate=8000)
     recording_id = ingest(ctx, "1732240000.5", tmp_path / "monitor", agent="8001").recording_id
 

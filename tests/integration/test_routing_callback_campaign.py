@@ -277,14 +277,14 @@ async def test_the_command_line_lists_the_manual_callbacks_and_the_attempts(
 ) -> None:
     from typer.testing import CliRunner
 
-    from routing.callback_cli import app as cli
+    from hotline.cli import app as cli
 
     number, _ = resolved_order(hot, morning)
     await campaign(hot, FakeDialer({PHONE: [Citizen("busy")]}), max_attempts=1).run_once()
     monkeypatch.setenv("HOTLINE_DATABASE_URL", hot.settings.resolved_database_url)
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(hot.settings.data_dir))
     runner = CliRunner()
-    listed = runner.invoke(cli, ["manual"], env={"COLUMNS": "200"})
+    listed = runner.invoke(cli, ["callbacks", "manual"], env={"COLUMNS": "200"})
     assert listed.exit_code == 0 and number in listed.output
-    shown = runner.invoke(cli, ["attempts", number], env={"COLUMNS": "200"})
+    shown = runner.invoke(cli, ["callbacks", "attempts", number], env={"COLUMNS": "200"})
     assert shown.exit_code == 0 and "busy" in shown.output and "system:callback-survey" in shown.output

@@ -30,7 +30,7 @@ def test_four_schedulers_fire_each_deadline_once(hot: App, clock: FakeClock) -> 
             Actor("a", "agent"),
         )
     clock.advance(minutes=31)
-    schedulers = [SlaScheduler(hot.routing, batch_size=7) for _ in range(4)]
+    schedulers = [SlaScheduler(hot.routing_context, batch_size=7) for _ in range(4)]
     errors: list[BaseException] = []
 
     def run(s: SlaScheduler) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from agent_ui.live import DeskFeed, TranscriptLine
 from asr.events import TranscriptSegment
-from hotline.live_calls import LiveCalls
+from hotline.live_calls import DeskProjection, LiveAssist
 from kernel.bus import EventBus
 from kernel.clock import SystemClock
 from telephony.events import CallAnswered, CallEnded
@@ -16,7 +16,8 @@ from telephony.events import CallAnswered, CallEnded
 async def test_the_desk_shows_the_redacted_text_never_the_raw_one() -> None:
     bus = EventBus(keep_history=True)
     feed = DeskFeed(bus, SystemClock())
-    live = LiveCalls(feed=feed, loop=asyncio.get_running_loop()).install(bus)
+    DeskProjection(feed).install(bus)
+    live = LiveAssist(bus=bus, loop=asyncio.get_running_loop()).install(bus)
     raw = "我的电话是13800138000"
     bus.publish(
         TranscriptSegment(
@@ -31,7 +32,7 @@ async def test_the_desk_shows_the_redacted_text_never_the_raw_one() -> None:
 async def test_screen_pop_and_hangup_reach_the_agent_desk() -> None:
     bus = EventBus(keep_history=True)
     feed = DeskFeed(bus, SystemClock())
-    LiveCalls(feed=feed, loop=asyncio.get_running_loop()).install(bus)
+    DeskProjection(feed).install(bus)
     now = datetime.now(UTC)
     bus.publish(CallAnswered("c9", "13800138000", "agent01", "urgent", ("lang:zh", "main:3"), (), (), now))
     call = feed.current_call("agent01")

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from recordings import audio, spool
+from recordings.call_end import transcript_summary
 from recordings.jobs import next_run
 from recordings.orders import OrderSummary, complaint_concerns
 from recordings.sampling import heated_words
 from recordings.testing import speech_like, wav_bytes, write_mixmonitor_files
 from recordings.transcripts import Segment
-from recordings.wiring import transcript_summary
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 UID = "test22170x305957-1795321291.0"  # a test instance's UNIQUEID holds a dash and a dot

@@ -1,8 +1,8 @@
 """Ingest on call end: when telephony reports that a call ended, store its MixMonitor files and metadata;
 when asr closes the call's transcript, link it to the recording.
 
-The composition root (hotline/web.py lifespan) calls ``install_ingest_on_call_end(hot)`` once, next to the
-ARI call recorder, and ``close()`` on shutdown. Bus handlers run on the thread that published (the event
+The composition root (the telephony role) calls ``start_ingest(parts, monitor_dir)`` once, subscribes
+``on_call_ended`` and ``on_transcript_closed`` to telephony's and asr's events, and ``close()`` on shutdown. Bus handlers run on the thread that published (the event
 loop, for ARI events), so they only hand the work to a small thread pool: MixMonitor finishes writing
 only after the hangup, and waiting for it must never hold up the loop.
 
@@ -20,8 +20,8 @@ Every call that ends leaves one ``recording_ingests`` row saying what became of 
 
 Spool files are removed once stored (checksummed), so the spool holds only calls in progress and leftovers.
 
-Telephony's and asr's events are imported here only, lazily, as the composition glue; the rest of the
-component reads their tables through ports (calls.py, transcripts.py, orders.py).
+The component reads telephony's, asr's and routing's tables through ports (calls.py, transcripts.py,
+orders.py); their events reach it through the composition root.
 """
 
 from __future__ import annotations
@@ -42,22 +42,20 @@ from sqlalchemy import select
 
 from recordings import spool
 from recordings.calls import CallInfo, CallLookup, SqlCallLookup
-from recordings.context import RecordingsContext, recordings_context
+from recordings.context import RecordingsContext
 from recordings.events import RecordingIngested
 from recordings.ingest import RecordingNotAllowed, ingest
 from recordings.orm import Recording, RecordingIngest
 from recordings.policy import RecordingPolicyService
 from recordings.sampling import longest_silence
-from recordings.transcripts import Segment, SqlTranscriptSource, TranscriptSource
+from recordings.transcripts import Segment, TranscriptSource
 
 if TYPE_CHECKING:
-    from hotline.bootstrap import App
-    from kernel.bus import EventBus
     from kernel.settings import Settings
+    from recordings.parts import RecordingsParts
 
 log = logging.getLogger(__name__)
 
-EXTRAS_KEY = "recordings.ingestor"
 MONITOR_DIR_VARIABLE = "HOTLINE_RECORDINGS_MONITOR_DIR"
 PENDING_TRANSCRIPTS = 1000  # transcripts waiting for their recording, at most (oldest dropped)
 
@@ -161,15 +159,7 @@ class CallEndIngestor:
         self._pending: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._closed = False
 
-    # ---- bus -----------------------------------------------------------------------------------------
-    def install(self, bus: EventBus) -> CallEndIngestor:
-        from asr.events import CallTranscriptClosed
-        from telephony.events import CallEnded
-
-        bus.subscribe(CallEnded, self.on_call_ended)
-        bus.subscribe(CallTranscriptClosed, self.on_transcript_closed)
-        return self
-
+    # ---- events (telephony's CallEnded, asr's CallTranscriptClosed; duck-typed) ----------------------------
     def on_call_ended(self, event: Any) -> None:
         hint = CallHint(event.agent, event.caller_number, event.outcome, event.ended_at)
         self.submit(self.ingest_call, event.call_id, hint=hint)
@@ -441,31 +431,27 @@ class CallEndIngestor:
         return outcomes
 
 
-def install_ingest_on_call_end(
-    hot: App,
+def start_ingest(
+    parts: RecordingsParts,
     monitor_dir: Path | None = None,
     *,
     rules: IngestRules | None = None,
     sweep_now: bool = True,
 ) -> CallEndIngestor:
-    """Subscribe the ingestor to the application's bus (once; kept in ``hot.extras``). ``monitor_dir``
-    defaults to the main Asterisk instance's (``main_monitor_dir``). With ``sweep_now`` the spool is swept
-    once in the background, for calls that ended while the web process was down."""
-    existing = hot.extras.get(EXTRAS_KEY)
-    if isinstance(existing, CallEndIngestor) and not existing._closed:
+    """The process's ingestor (kept on ``parts.ingestor``). ``monitor_dir`` defaults to the main Asterisk
+    instance's (``main_monitor_dir``). With ``sweep_now`` the spool is swept once in the background, for
+    calls that ended while no process was ingesting."""
+    existing = parts.ingestor
+    if existing is not None and not existing._closed:
         return existing
-    ctx = recordings_context(hot)
-    source = hot.extras.get("recordings.transcripts")
     ingestor = CallEndIngestor(
-        ctx,
-        monitor_dir or main_monitor_dir(hot.settings),
-        calls=SqlCallLookup(hot.session_factory),
-        transcripts=source
-        if isinstance(source, TranscriptSource)
-        else SqlTranscriptSource(hot.session_factory),
+        parts.ctx,
+        monitor_dir or main_monitor_dir(parts.settings),
+        calls=SqlCallLookup(parts.session_factory),
+        transcripts=parts.transcripts,
         rules=rules,
-    ).install(hot.bus)
-    hot.extras[EXTRAS_KEY] = ingestor
+    )
+    parts.ingestor = ingestor
     if sweep_now:
         ingestor.submit(ingestor.sweep)
     return ingestor

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from hotline.bootstrap import bootstrap
+from hotline.cli import app
 from hotline.migrate import upgrade
-from telephony.cli import app
 from telephony.setup import ensure_demo_agents, load_agents
 
 runner = CliRunner()
@@ -33,7 +33,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_add_prints_the_password_once_then_list_and_remove(env: Path) -> None:
     added = runner.invoke(
-        app, ["agent", "add", "agent1001", "--name", "李雷", "--skills", "urgent,complaint"]
+        app, ["asterisk", "agent", "add", "agent1001", "--name", "李雷", "--skills", "urgent,complaint"]
     )
     assert added.exit_code == 0, added.output
     hot = bootstrap()
@@ -49,20 +49,20 @@ def test_add_prints_the_password_once_then_list_and_remove(env: Path) -> None:
     assert account.password in added.output and len(account.password) >= 32
     assert "127.0.0.1:5099" in added.output
 
-    listed = runner.invoke(app, ["agent", "list"])
+    listed = runner.invoke(app, ["asterisk", "agent", "list"])
     assert listed.exit_code == 0, listed.output
     assert "agent1001" in listed.output and "urgent,complaint" in listed.output
     assert account.password not in listed.output  # shown once, at creation
 
-    again = runner.invoke(app, ["agent", "add", "agent1001", "--name", "x"])
+    again = runner.invoke(app, ["asterisk", "agent", "add", "agent1001", "--name", "x"])
     assert again.exit_code == 2 and "already exists" in again.output
-    bad = runner.invoke(app, ["agent", "add", "13800000000", "--name", "x"])
+    bad = runner.invoke(app, ["asterisk", "agent", "add", "13800000000", "--name", "x"])
     assert bad.exit_code == 2  # a number would collide with citizens' caller ids
 
-    removed = runner.invoke(app, ["agent", "remove", "agent1001"])
+    removed = runner.invoke(app, ["asterisk", "agent", "remove", "agent1001"])
     assert removed.exit_code == 0, removed.output
-    assert "agent1001" not in runner.invoke(app, ["agent", "list"]).output
-    assert runner.invoke(app, ["agent", "remove", "agent1001"]).exit_code == 2
+    assert "agent1001" not in runner.invoke(app, ["asterisk", "agent", "list"]).output
+    assert runner.invoke(app, ["asterisk", "agent", "remove", "agent1001"]).exit_code == 2
 
 
 def test_demo_agents_match_the_desk_users_and_keep_their_passwords(env: Path) -> None:
@@ -70,7 +70,7 @@ def test_demo_agents_match_the_desk_users_and_keep_their_passwords(env: Path) ->
     from agent_ui.users import DEMO_ACCOUNTS
 
     desk_agents = [u for u, _n, role in DEMO_ACCOUNTS if role == Role.AGENT]
-    shown = runner.invoke(app, ["demo-agents"])
+    shown = runner.invoke(app, ["asterisk", "demo-agents"])
     assert shown.exit_code == 0, shown.output
     hot = bootstrap()
     try:

@@ -1,0 +1,99 @@
+"""How the roles connect the components to each other (composition only; each piece is one component's)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from asr.events import CallTranscriptClosed
+from hotline.bootstrap import App
+from hotline.live_calls import LiveAssist
+from ivr.orders import order_number_from_keys
+from ivr.service import IvrServices
+from recordings.call_end import CallEndIngestor, IngestRules, start_ingest
+from routing.domain.errors import NotFound
+from routing.domain.events import WorkOrderAccepted
+from routing.repository import WorkOrderRepository
+from telephony import parts as telephony
+from telephony.events import CallEnded
+
+log = logging.getLogger(__name__)
+
+
+def telephony_parts(app: App) -> telephony.TelephonyParts:
+    """The process's telephony parts (built once), and the calls an order names linked on intake."""
+    if app.telephony is None:
+        app.telephony = telephony.build(app.core)
+        app.bus.subscribe(WorkOrderAccepted, app.telephony.link_orders_on_intake())
+    return app.telephony
+
+
+def desk_switch_ports(app: App) -> None:
+    """Where this process can reach the switch: agents' queue states and live monitoring for the desk."""
+    if not app.settings.telephony_enabled:
+        return
+    parts = telephony_parts(app)
+    app.desk.agent_switch = parts.agent_desk
+    app.desk.call_monitor = parts.call_monitor
+
+
+def recordings_on_call_end(
+    app: App, monitor_dir: Path | None = None, *, rules: IngestRules | None = None, sweep_now: bool = True
+) -> CallEndIngestor:
+    """Every ended call's recording is ingested; its transcript is linked when ASR closes it."""
+    ingestor = start_ingest(app.recordings, monitor_dir, rules=rules, sweep_now=sweep_now)
+    app.bus.subscribe(CallEnded, ingestor.on_call_ended)
+    app.bus.subscribe(CallTranscriptClosed, ingestor.on_transcript_closed)
+    return ingestor
+
+
+def live_assist(app: App, loop: asyncio.AbstractEventLoop) -> LiveAssist:
+    """Transcription taps and suggestions of answered calls, in the process that follows the switch."""
+    from agent_ui.wiring import category_ids
+
+    transcription = tap = None
+    if app.settings.asr_enabled:
+        try:
+            from asr.ari_tap import AriTap
+            from asr.service import build_service
+
+            transcription = build_service(app.core)
+            endpoint = telephony_parts(app).endpoint
+            tap = AriTap(endpoint.base_url, endpoint.user, endpoint.password, endpoint.app)
+        except Exception as exc:  # no model here: the desk says that no transcript is available
+            log.warning("live transcription is off: %s", exc)
+            transcription = tap = None
+    assist = LiveAssist(
+        bus=app.bus,
+        loop=loop,
+        transcription=transcription,
+        tap=tap,
+        suggestions=app.routing.suggestions,
+        category_ids=category_ids(app.desk),
+    ).install(app.bus)
+    # Load the classifier now, not on the first caller's first sentence.
+    threading.Thread(target=app.routing.suggestions.get, name="suggestions-preload", daemon=True).start()
+    return assist
+
+
+class RoutingOrderLookup:
+    """The IVR's "query my work order" port over routing's repository (read without locking the row)."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self.session_factory = session_factory
+
+    def status(self, number: str) -> str | None:
+        with self.session_factory() as session:
+            try:
+                order = WorkOrderRepository(session).get(order_number_from_keys(number), for_update=False)
+            except NotFound:
+                return None
+            return str(order.state)
+
+
+def ivr_services(app: App) -> IvrServices:
+    return IvrServices.from_core(app.core, app.routing.calendar, RoutingOrderLookup(app.session_factory))
