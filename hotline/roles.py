@@ -218,6 +218,12 @@ async def run_roles(app: App, roles: Sequence[str], *, host: str, port: int) -> 
             bridge = NatsBridge(app.bus, app.settings.broker_url)
             await bridge.start()
             stack.push_async_callback(bridge.stop)
+        if app.settings.metrics_port and "web" not in roles:
+            from prometheus_client import start_http_server
+
+            from kernel.metrics import REGISTRY
+
+            start_http_server(app.settings.metrics_port, addr="127.0.0.1", registry=REGISTRY)
         flusher = asyncio.create_task(_outbox_flusher(app, stop), name="outbox")
         stack.push_async_callback(_finish, flusher)
         for role in roles:

@@ -6,12 +6,14 @@ events, the SLA scheduler, the callback campaign) belongs to the process roles (
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 
 from agent_ui import app as desk_app
 from hotline.bootstrap import App
+from kernel.metrics import exposition
 from recordings import api as recordings_api
 from routing import api as routing_api
 from routing import open311
@@ -52,7 +54,24 @@ def create_web_app(app: App, *, components: tuple[str, ...] = WEB_COMPONENTS) ->
     web.state.recordings = app.recordings
     for name in components:
         mounts[name](web)
+    _metrics_route(web, app)
     return web
+
+
+LOOPBACK = {"127.0.0.1", "::1", "testclient"}
+
+
+def _metrics_route(web: FastAPI, app: App) -> None:
+    """Prometheus scrapes ``/metrics`` from loopback, or with ``HOTLINE_METRICS_TOKEN`` as a bearer token."""
+    token = app.settings.metrics_token
+
+    @web.get("/metrics", include_in_schema=False)
+    def metrics(request: Request) -> Response:
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        client = request.client.host if request.client else ""
+        if not (token and secrets.compare_digest(given, token)) and client not in LOOPBACK:
+            return Response("forbidden", status_code=403, media_type="text/plain")
+        return Response(exposition(), media_type="text/plain; version=0.0.4")
 
 
 def app_factory() -> FastAPI:

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from kernel import metrics
 from kernel.bus import EventBus
 from kernel.events import WireError, decode, encode, wire_type
 
@@ -119,6 +120,7 @@ class NatsBridge:
         try:
             await self._nc.publish(subject, payload)
             self.stats.sent += 1
+            metrics.BUS_SENT.inc()
         except Exception:
             log.exception("broker publish on %s failed", subject)
 
@@ -143,6 +145,7 @@ class NatsBridge:
             self._inbox.put_nowait(msg.data)
         except queue.Full:
             self.stats.dropped += 1
+            metrics.BUS_DROPPED.inc()
             log.error("event bus inbox full: an event was dropped")
 
     def _dispatch(self) -> None:
@@ -157,11 +160,15 @@ class NatsBridge:
             received = decode(payload)
         except WireError as exc:
             self.stats.dropped += 1
+            metrics.BUS_DROPPED.inc()
             log.warning("dropped a message from the broker: %s", exc)
             return
         if received.origin == self.origin:
             return  # delivered in this process when it was published
         self.stats.received += 1
+        metrics.BUS_RECEIVED.inc()
         if received.sent_at:
-            self.stats.observe_lag((time.time() - received.sent_at) * 1000)
+            lag = max(0.0, time.time() - received.sent_at)
+            self.stats.observe_lag(lag * 1000)
+            metrics.BUS_LAG.observe(lag)
         self.bus.deliver(received.event)

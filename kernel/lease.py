@@ -76,6 +76,12 @@ class Lease:
         while await asyncio.to_thread(self._alive):  # noqa: ASYNC110 - polling the database, not an event
             await asyncio.sleep(self.check_s)
         log.error("lease %s lost: its database connection broke", self.name)
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            except Exception:
+                log.debug("lease %s: closing the broken connection failed", self.name)
+            self._connection = None
         self.lost.set()
 
     def release(self) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from kernel import metrics
 from kernel.bus import EventBus
 from kernel.db import UTCDateTime, metadata
 from kernel.events import WireError, decode, encode, wire_type
@@ -96,6 +97,7 @@ class Outbox:
             if row_id is not None:
                 with self._lock:
                     self._to_mark.append(row_id)
+        metrics.OUTBOX_UNSENT.set(len(self._to_mark))
         if len(self._to_mark) >= 200:
             self.mark()
 
@@ -103,6 +105,7 @@ class Outbox:
         """Mark published rows as sent (one UPDATE for the lot); returns how many."""
         with self._lock:
             ids, self._to_mark = self._to_mark, []
+        metrics.OUTBOX_UNSENT.set(0)
         if not ids:
             return 0
         try:

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # Several processes: the broker that carries events between them (empty: one process, in-process bus)
     broker_url: str = ""  # e.g. nats://127.0.0.1:4222
     log_format: Literal["text", "json"] = "text"
+    # Prometheus: the web role serves /metrics; other roles on this port when set (0: off). Scrapes come
+    # from loopback, or carry HOTLINE_METRICS_TOKEN as a bearer token.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_token: str = ""
 
     # Routing / SLA scheduler
     scheduler_poll_seconds: float = Field(default=0.25, gt=0, le=60)

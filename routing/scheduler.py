@@ -17,6 +17,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from kernel import metrics
 from routing.domain.model import Deadline, WorkOrder
 from routing.orm import Unit, order_deadlines, work_orders
 from routing.repository import NumberAllocator
@@ -81,6 +82,7 @@ class SlaScheduler:
                         escalation_target=_escalation_target(units, deadline),
                         supervision_number=lambda: numbers.next("DB", now),
                     )
+                    metrics.DEADLINES_FIRED.labels(deadline.kind.value).inc()
                 touched.append(order)
         return RoundResult(len(due), len(touched))
 

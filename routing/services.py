@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from kernel import metrics
 from kernel.bus import EventBus
 from kernel.clock import Clock
 from kernel.outbox import Outbox
@@ -124,6 +125,7 @@ class WorkOrderService:
                 touched.append(order)
             return order
 
+        metrics.ORDER_CHANGES.inc()
         try:
             return self._retrying(attempt)
         except StaleDataError as exc:
@@ -177,6 +179,7 @@ class WorkOrderService:
                 )
             repo.add(order)
             touched.append(order)
+        metrics.ORDERS_ACCEPTED.labels(cmd.channel.value).inc()
         return order
 
     def _category(self, session: Session, cmd: IntakeCommand) -> Category | None:

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${CI:-}" = "true" ] && [ -z "${HOTLINE_REQUIRE:-}" ]; then
-  export HOTLINE_REQUIRE="postgres,asterisk,sound,browser,vosk"
+  export HOTLINE_REQUIRE="postgres,broker,asterisk,sound,browser,vosk"
 fi
 # The Asterisk chroot: built once with debootstrap (~1 min) and cached as a tarball outside the clone
 # (/var/cache/hotline); unpacked in about a second afterwards. Only root can build or run it.

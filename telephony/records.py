@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.engine import ORDER_VARIABLE
+from kernel import metrics
 from kernel.bus import EventBus
 from telephony.events import CallAnswered, CallEnded, PreviousCall, WorkOrderSummary
 from telephony.orm import CallLegRow, CallRow, CallWorkOrderRow
@@ -206,6 +207,8 @@ class CallRecorder:
                     call.outcome = "in_progress"
                     since = call.queued_at or call.started_at
                     call.queue_wait_seconds = (now - since).total_seconds()
+                    metrics.CALLS_ANSWERED.labels(call.queue or "").inc()
+                    metrics.QUEUE_WAIT.observe(call.queue_wait_seconds)
                     answered = self._screen_pop(session, call, agent or peer["name"], now)
                 elif agent:  # a transferred call reached another agent: their desk gets the pop too
                     answered = self._screen_pop(session, call, agent, now)
@@ -314,6 +317,7 @@ class CallRecorder:
             call.outcome = "abandoned"
         else:
             call.outcome = "ivr_only"
+        metrics.CALLS_ENDED.labels(call.outcome).inc()
         return CallEnded(call.call_id, call.caller_number, call.outcome, call.agent, now)
 
     # ---- after a (re)connection ---------------------------------------------------------------------
