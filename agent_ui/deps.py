@@ -88,6 +88,8 @@ def _load_user(request: Request) -> WebUser | None:
     row = get_users(request).get(data.user_id)
     if row is None or not row.active or fingerprint(row.password_hash) != data.pw:
         return None
+    if row.session_generation != data.gen:  # logged out since this cookie was issued
+        return None
     return WebUser(row.id, row.username, row.display_name, Role(row.role), row.unit_code, data.csrf)
 
 

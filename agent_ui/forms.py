@@ -17,6 +17,12 @@ MESSAGES = {
     "missing": ("必填", "Required"),
     "string_too_short": ("必填", "Required"),
     "string_too_long": ("内容过长", "Too long"),
+    # the same length rules on kernel.text's SafeText/VisibleText fields (checked after the text rule)
+    "too_short": ("必填", "Required"),
+    "too_long": ("内容过长", "Too long"),
+    "text_invisible": ("必填", "Required"),  # only spaces or zero-width characters
+    "text_control": ("含有不允许的控制字符", "Contains a control character"),
+    "text_surrogate": ("含有无效字符", "Contains an invalid character"),
     "int_parsing": ("请填写整数", "Enter a whole number"),
     "less_than_equal": ("数值过大", "Too large"),
     "greater_than_equal": ("数值过小", "Too small"),
@@ -45,7 +51,7 @@ def validation_errors(exc: ValidationError, lang: str) -> dict[str, str]:
         name = FIELD_ALIASES.get(str(loc[0]), str(loc[0]))
         if name in errors:
             continue
-        if name in CUSTOM and err["type"] not in ("missing", "string_too_short"):
+        if name in CUSTOM and err["type"] not in ("missing", "string_too_short", "too_short"):
             zh, en = CUSTOM[name]
         elif err["type"] in MESSAGES:
             zh, en = MESSAGES[err["type"]]

@@ -25,6 +25,19 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Raised at log-out (and password reset): every session cookie issued before stops working.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class LoginThrottle(Base):
+    """Failed log-ins for names that are not accounts, counted exactly as an account's own counter
+    (``ui_users.failed_attempts``/``locked_until``), so that answers never tell which names exist."""
+
+    __tablename__ = "ui_login_throttle"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class AccessAudit(Base):

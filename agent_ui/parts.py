@@ -50,7 +50,11 @@ def build(
         core=core,
         work_orders=work_orders,
         feed=DeskFeed(core.bus, core.clock),
-        users=UserService(core.session_factory, core.clock),
+        users=UserService(
+            core.session_factory,
+            core.clock,
+            allow_demo_password=core.settings.environment == "development",
+        ),
         codec=SessionCodec(core.settings.secret_key),
         recordings=recordings,
         kb_search=kb_search,

@@ -87,17 +87,6 @@ def unit_inbox(session: Session, unit_code: str) -> list[OrderRow]:
     return [_row(r, role=r.role, acknowledged_at=r.acknowledged_at, lead_unit=None) for r in rows]
 
 
-def unit_handled(session: Session, unit_code: str, number: str) -> bool:
-    """True when the unit was ever assigned to the order: a department sees only such orders."""
-    found = session.execute(
-        select(order_assignments.c.id)
-        .join(work_orders, order_assignments.c.order_id == work_orders.c.id)
-        .where(work_orders.c.number == number, order_assignments.c.unit_code == unit_code)
-        .limit(1)
-    ).first()
-    return found is not None
-
-
 def orders_by_phone(session: Session, phone: str, limit: int = 20) -> list[OrderRow]:
     rows = session.execute(
         select(*_ORDER_COLS)

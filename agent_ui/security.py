@@ -1,9 +1,11 @@
 """Passwords (argon2id), the signed session cookie and CSRF tokens.
 
 argon2-cffi's PasswordHasher is memory-hard (argon2id, RFC 9106 defaults). The session is a signed,
-time-stamped value (itsdangerous) in an HttpOnly, SameSite=Lax cookie; it holds the user id, a per-session
-CSRF token and the password-hash fingerprint, so a password reset ends every old session. CSRF is
-session-bound: every POST form carries the token, compared in constant time.
+time-stamped value (itsdangerous) in an HttpOnly, SameSite=Lax cookie (Secure when the site is https); it
+holds the user id, a per-session CSRF token, the password-hash fingerprint (a password reset ends every old
+session) and the account's session generation, which log-out raises on the server, so a cookie copied
+before log-out is worthless after it. CSRF is session-bound: every POST form carries the token, compared in
+constant time.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class SessionData:
     user_id: int
     csrf: str
     pw: str  # fingerprint of the password hash at log-in
+    gen: int = 0  # the account's session generation at log-in; log-out raises it
 
 
 class SessionCodec:
@@ -71,7 +74,7 @@ class SessionCodec:
         self._serializer = URLSafeTimedSerializer(secret_key, salt="hotline.session")
 
     def dumps(self, data: SessionData) -> str:
-        return self._serializer.dumps({"u": data.user_id, "c": data.csrf, "p": data.pw})
+        return self._serializer.dumps({"u": data.user_id, "c": data.csrf, "p": data.pw, "g": data.gen})
 
     def loads(self, value: str) -> SessionData | None:
         try:
@@ -81,7 +84,7 @@ class SessionCodec:
         if not isinstance(raw, dict):
             return None
         try:
-            return SessionData(int(raw["u"]), str(raw["c"]), str(raw["p"]))
+            return SessionData(int(raw["u"]), str(raw["c"]), str(raw["p"]), int(raw.get("g", 0)))
         except (KeyError, TypeError, ValueError):
             return None
 

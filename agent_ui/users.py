@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Table, and_, case, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.dml import ReturningUpdate
 
-from agent_ui.orm import AccessAudit, User
+from agent_ui.orm import AccessAudit, LoginThrottle, User
 from agent_ui.roles import UNIT_ROLES, Role
 from agent_ui.security import (
     LOCKOUT_ATTEMPTS,
@@ -24,6 +28,9 @@ from kernel.clock import Clock
 from routing.orm import Unit
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
+THROTTLE_KEEP = timedelta(days=1)  # counters of names that are not accounts are forgotten after a day
+_USERS: Table = User.__table__  # type: ignore[assignment]
+_THROTTLE: Table = LoginThrottle.__table__  # type: ignore[assignment]
 
 
 class AccountError(ValueError):
@@ -91,9 +98,13 @@ def check_password_strength(password: str) -> None:
 
 
 class UserService:
-    def __init__(self, session_factory: sessionmaker[Session], clock: Clock) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], clock: Clock, *, allow_demo_password: bool = False
+    ) -> None:
         self.session_factory = session_factory
         self.clock = clock
+        # The documented demo password logs in only in development, whatever accounts were made with it.
+        self.allow_demo_password = allow_demo_password
 
     def create(
         self,
@@ -134,38 +145,105 @@ class UserService:
             return list(session.scalars(select(User).order_by(User.role, User.username)))
 
     def authenticate(self, username: str, password: str, client: str = "") -> LoginResult:
-        """Check a log-in. Five failures in a row lock the account for fifteen minutes."""
+        """Check a log-in. Five failures in a row lock the name for fifteen minutes.
+
+        Each attempt is counted (one atomic UPDATE … RETURNING) before the password is checked, so twelve
+        guesses sent at once are numbered 1 to 12 and only the first five are ever tested. Names that are
+        not accounts are counted the same way in ``ui_login_throttle``: a wrong name and a wrong password
+        get the same answers in the same order."""
         now = self.clock.now()
+        name = username[:64]
         with self.session_factory() as session, session.begin():
-            user = session.scalar(select(User).where(User.username == username))
-            if user is None:
-                dummy_verify()
-                _audit(session, now, username, "", "login_failed", username, "unknown user", client)
-                return LoginResult(None, "bad_credentials")
-            if user.locked_until is not None and user.locked_until > now:
-                _audit(session, now, username, user.role, "login_locked", username, "", client)
-                return LoginResult(None, "locked", user.locked_until)
-            if not verify_password(user.password_hash, password):
-                user.failed_attempts += 1
-                detail = f"attempt {user.failed_attempts}"
-                if user.failed_attempts >= LOCKOUT_ATTEMPTS:
-                    user.locked_until = now + timedelta(minutes=LOCKOUT_MINUTES)
-                    user.failed_attempts = 0
-                    detail += "; locked"
-                _audit(session, now, username, user.role, "login_failed", username, detail, client)
-                if user.locked_until is not None and user.locked_until > now:
-                    return LoginResult(None, "locked", user.locked_until)
-                return LoginResult(None, "bad_credentials")
-            if not user.active:
-                _audit(session, now, username, user.role, "login_inactive", username, "", client)
+            user_row = session.execute(_count_attempt(_USERS, _USERS.c.username == name, now)).first()
+            if user_row is None:
+                session.execute(_ensure_throttle_row(session, name, now))
+                counted = session.execute(_count_attempt(_THROTTLE, _THROTTLE.c.username == name, now)).one()
+                session.execute(delete(_THROTTLE).where(_THROTTLE.c.updated_at < now - THROTTLE_KEEP))
+            else:
+                counted = user_row
+        table, key = (
+            (_USERS, _USERS.c.username == name)
+            if user_row is not None
+            else (_THROTTLE, _THROTTLE.c.username == name)
+        )
+        role = user_row.role if user_row is not None else ""
+        attempt, locked_until = int(counted.failed_attempts), counted.locked_until
+        if locked_until is not None and locked_until > now:
+            self.audit(name, role, "login_locked", name, "", client)
+            return LoginResult(None, "locked", locked_until)
+        if attempt > LOCKOUT_ATTEMPTS:  # guesses raced past the budget: lock, and test no password
+            until = self._lock(table, key, now)
+            self.audit(name, role, "login_locked", name, f"attempt {attempt}", client)
+            return LoginResult(None, "locked", until)
+        if user_row is None:
+            dummy_verify()
+            ok, why = False, "unknown user"
+        else:
+            ok, why = verify_password(user_row.password_hash, password), ""
+            if ok and password == DEV_DEMO_PASSWORD and not self.allow_demo_password:
+                ok, why = False, "development demo password refused"
+        if ok and user_row is not None:
+            if not user_row.active:
+                self.audit(name, role, "login_inactive", name, "", client)
                 return LoginResult(None, "inactive")
+            return LoginResult(self._logged_in(user_row.id, name, role, now, client))
+        detail = "; ".join(p for p in (why, f"attempt {attempt}") if p)
+        if attempt >= LOCKOUT_ATTEMPTS:
+            until = self._lock(table, key, now)
+            self.audit(name, role, "login_failed", name, detail + "; locked", client)
+            return LoginResult(None, "locked", until)
+        self.audit(name, role, "login_failed", name, detail, client)
+        return LoginResult(None, "bad_credentials")
+
+    def _lock(self, table: Table, key: ColumnElement[bool], now: datetime) -> datetime:
+        until = now + timedelta(minutes=LOCKOUT_MINUTES)
+        with self.session_factory() as session, session.begin():
+            row = session.execute(
+                update(table)
+                .where(key)
+                .values(
+                    failed_attempts=0,
+                    locked_until=case(
+                        (
+                            and_(table.c.locked_until.is_not(None), table.c.locked_until > now),
+                            table.c.locked_until,
+                        ),
+                        else_=until,
+                    ),
+                )
+                .returning(table.c.locked_until)
+            ).first()
+        return row.locked_until if row is not None and row.locked_until is not None else until
+
+    def _logged_in(self, user_id: int, name: str, role: str, now: datetime, client: str) -> User:
+        with self.session_factory() as session, session.begin():
+            user = session.get(User, user_id)
+            assert user is not None
             user.failed_attempts = 0
             user.locked_until = None
             user.last_login_at = now
-            _audit(session, now, username, user.role, "login", username, "", client)
+            _audit(session, now, name, role, "login", name, "", client)
             session.flush()
             session.expunge(user)
-            return LoginResult(user)
+            return user
+
+    def end_sessions(self, user_id: int) -> None:
+        """Log-out: every session cookie this account holds stops working (server-side revocation)."""
+        with self.session_factory() as session, session.begin():
+            session.execute(
+                update(_USERS)
+                .where(_USERS.c.id == user_id)
+                .values(session_generation=_USERS.c.session_generation + 1)
+            )
+
+    def record_phone_views(
+        self, who: str, role: str, order_numbers: Sequence[str], how: str, client: str
+    ) -> None:
+        """The access audit of full phone numbers shown outside the desk (the REST API): one row each."""
+        now = self.clock.now()
+        with self.session_factory() as session, session.begin():
+            for number in order_numbers:
+                _audit(session, now, who, role, "view_phone", number, how, client)
 
     def reset_password(self, username: str, password: str | None = None, by: str = "admin") -> str:
         password = password or new_password()
@@ -177,6 +255,7 @@ class UserService:
             user.password_hash = hash_password(password)
             user.failed_attempts = 0
             user.locked_until = None
+            user.session_generation += 1
             _audit(session, self.clock.now(), by, "admin", "password_reset", username, "", "")
         return password
 
@@ -212,6 +291,32 @@ def _audit(
             client=client[:64],
         )
     )
+
+
+def _count_attempt(table: Table, key: ColumnElement[bool], now: datetime) -> ReturningUpdate[Any]:
+    """Number this attempt: +1, or 1 again once an earlier lock has run out. Returns the new count and any
+    lock still in force, atomically (the row is locked by the UPDATE on PostgreSQL; SQLite has one writer)."""
+    expired = and_(table.c.locked_until.is_not(None), table.c.locked_until <= now)
+    values: dict[str, Any] = {
+        "failed_attempts": case((expired, 1), else_=table.c.failed_attempts + 1),
+        "locked_until": case((expired, None), else_=table.c.locked_until),
+    }
+    if "updated_at" in table.c:
+        values["updated_at"] = now
+    returning = [table.c.failed_attempts, table.c.locked_until]
+    if table is _USERS:
+        returning += [table.c.id, table.c.role, table.c.active, table.c.password_hash]
+    return update(table).where(key).values(values).returning(*returning)
+
+
+def _ensure_throttle_row(session: Session, name: str, now: datetime) -> Any:
+    row = {"username": name, "failed_attempts": 0, "locked_until": None, "updated_at": now}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(_THROTTLE).values(row).on_conflict_do_nothing(index_elements=["username"])
+    if dialect == "sqlite":
+        return sqlite.insert(_THROTTLE).values(row).on_conflict_do_nothing(index_elements=["username"])
+    return insert(_THROTTLE).values(row)
 
 
 # One account per role for demonstrations and the browser tests. The department accounts belong to the

@@ -15,6 +15,7 @@ import agent_ui.cli
 import asr.cli
 import ivr.cli
 import recordings.cli
+import routing.apikeys_cli
 import routing.callback_cli
 import routing.kb.cli
 import routing.suggest.cli
@@ -43,6 +44,7 @@ app.add_typer(routing.kb.cli.app, name="kb")
 app.add_typer(recordings.cli.app, name="recordings")
 app.add_typer(agent_ui.cli.app, name="users")
 app.add_typer(routing.callback_cli.app, name="callbacks")
+app.add_typer(routing.apikeys_cli.app, name="apikeys")
 campaign.add_commands(routing.callback_cli.app)
 
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request, Response
 
 from agent_ui import app as desk_app
 from hotline.bootstrap import App
+from kernel.http_edge import install_edge
 from kernel.metrics import exposition
 from recordings import api as recordings_api
 from routing import api as routing_api
@@ -48,12 +49,23 @@ def create_web_app(app: App, *, components: tuple[str, ...] = WEB_COMPONENTS) ->
     unknown = [name for name in components if name not in mounts]
     if unknown:
         raise ValueError(f"no web component named {', '.join(unknown)} (known: {', '.join(mounts)})")
-    web = FastAPI(title="海口12345 热线 API / Haikou 12345 hotline API", version="0.1.0")
+    production = app.settings.environment == "production"
+    web = FastAPI(
+        title="海口12345 热线 API / Haikou 12345 hotline API",
+        version="0.1.0",
+        docs_url=None if production else "/docs",  # the interactive docs and schema are closed in production
+        redoc_url=None if production else "/redoc",
+        openapi_url=None if production else "/openapi.json",
+    )
+    install_edge(web, https=app.settings.https, production=production)
     web.state.hot = app  # the roof's own handle (tests, the roles); components read their own parts
     web.state.routing = app.routing
     web.state.recordings = app.recordings
     for name in components:
         mounts[name](web)
+    if {"routing.api", "agent_ui.app"} <= set(components):
+        # Full phone numbers read through the API land in the desk's access audit, beside the pages' own.
+        routing_api.use_contact_audit(web, app.desk.users.record_phone_views)
     _metrics_route(web, app)
     return web
 

@@ -50,8 +50,15 @@ def _sqlite_begin(conn: Any) -> None:
 
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
+    # hide_parameters: a failed statement's message (logged, or in a traceback) never quotes its values,
+    # which are citizens' phone numbers, names and descriptions.
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(
+            url,
+            echo=echo,
+            hide_parameters=True,
+            connect_args={"check_same_thread": False, "timeout": 10},
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
 
         @event.listens_for(engine, "connect")
@@ -60,7 +67,14 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
 
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+    )
 
 
 def make_session_factory(engine: Engine, *, for_writing: bool = False) -> sessionmaker[Session]:

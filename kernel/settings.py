@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # The web app and APIs
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # The address citizens and staff use, e.g. https://12345.haikou.gov.cn behind a TLS proxy. When it is
+    # https, cookies are Secure and HSTS is sent even though the proxy speaks plain HTTP to us.
+    public_url: str = ""
 
     # Several processes: the broker that carries events between them (empty: one process, in-process bus)
     broker_url: str = ""  # e.g. nats://127.0.0.1:4222
@@ -118,6 +121,10 @@ class Settings(BaseSettings):
     @property
     def resolved_recordings_dir(self) -> Path:
         return self.recordings_dir or self.data_dir / "recordings"
+
+    @property
+    def https(self) -> bool:
+        return self.public_url.lower().startswith("https://")
 
     @property
     def is_sqlite(self) -> bool:

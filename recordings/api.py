@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
+from kernel.text import RowId
 from recordings import audio
 from recordings.access import AUDIT_READER_ROLES, AllowedListener, ListenAudit
 from recordings.context import RecordingsContext
@@ -61,7 +62,7 @@ def build_router(hot: RecordingsParts, ctx: RecordingsContext) -> APIRouter:
     router = APIRouter(prefix="/api/recordings", tags=["recordings 录音"])
     auditor = ListenAudit(ctx.session_factory, ctx.clock.now)
 
-    def load(recording_id: int) -> Recording:
+    def load(recording_id: RowId) -> Recording:
         with ctx.session_factory() as session:
             recording = session.get(Recording, recording_id)
             if recording is None:
@@ -112,12 +113,14 @@ def build_router(hot: RecordingsParts, ctx: RecordingsContext) -> APIRouter:
         return job_runs(ctx, limit)
 
     @router.get("/{recording_id}")
-    def get_recording(recording_id: int, listener: AllowedListener) -> dict[str, Any]:
+    def get_recording(recording_id: RowId, listener: AllowedListener) -> dict[str, Any]:
         return recording_json(load(recording_id), with_files=True)
 
-    @router.api_route("/{recording_id}/audio", methods=["GET", "HEAD"])
+    # GET and HEAD as two routes: one route with both methods gives them one OpenAPI operation id twice
+    @router.head("/{recording_id}/audio", operation_id="head_recording_audio")
+    @router.get("/{recording_id}/audio")
     def get_audio(
-        recording_id: int, request: Request, listener: AllowedListener, kind: str | None = None
+        recording_id: RowId, request: Request, listener: AllowedListener, kind: str | None = None
     ) -> Response:
         recording = load(recording_id)
         file = playable_file(recording, kind)
@@ -163,7 +166,7 @@ def build_router(hot: RecordingsParts, ctx: RecordingsContext) -> APIRouter:
         )
 
     @router.get("/{recording_id}/transcript")
-    def get_transcript(recording_id: int, request: Request, listener: AllowedListener) -> dict[str, Any]:
+    def get_transcript(recording_id: RowId, request: Request, listener: AllowedListener) -> dict[str, Any]:
         recording = load(recording_id)
         segments = hot.transcripts.segments(recording.call_id)
         auditor.record(listener, recording_id, "transcript", client=_client(request))
@@ -176,7 +179,7 @@ def build_router(hot: RecordingsParts, ctx: RecordingsContext) -> APIRouter:
 
     @router.get("/{recording_id}/waveform")
     def get_waveform(
-        recording_id: int, listener: AllowedListener, buckets: Annotated[int, Query(ge=10, le=2000)] = 200
+        recording_id: RowId, listener: AllowedListener, buckets: Annotated[int, Query(ge=10, le=2000)] = 200
     ) -> dict[str, Any]:
         recording = load(recording_id)
         peaks = recording.waveform
@@ -188,7 +191,7 @@ def build_router(hot: RecordingsParts, ctx: RecordingsContext) -> APIRouter:
         return {"recording_id": recording_id, "duration_ms": recording.duration_ms, "peaks": peaks}
 
     @router.get("/{recording_id}/listens")
-    def get_listens(recording_id: int, listener: AllowedListener) -> list[dict[str, Any]]:
+    def get_listens(recording_id: RowId, listener: AllowedListener) -> list[dict[str, Any]]:
         if listener.role not in AUDIT_READER_ROLES:
             raise HTTPException(403, "无权查看收听记录 / your role may not read the listening audit")
         with ctx.session_factory() as session:

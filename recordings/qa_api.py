@@ -76,6 +76,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from kernel.text import RowId
 from recordings.access import AllowedListener, ListenAudit
 from recordings.context import RecordingsContext
 from recordings.orders import OrderLookup
@@ -97,8 +98,8 @@ class ScorecardIn(BaseModel):
 
 
 class ReviewIn(BaseModel):
-    recording_id: int
-    scorecard_id: int
+    recording_id: RowId
+    scorecard_id: RowId
     scores: dict[str, float]
     comments: str = Field(default="", max_length=4000)
     item_comments: dict[str, str] = Field(default_factory=dict)
@@ -203,12 +204,12 @@ def build_router(hot: RecordingsParts, ctx: RecordingsContext) -> APIRouter:
 
     @router.get("/reviews")
     def list_reviews(
-        listener: AllowedListener, agent: str | None = None, recording_id: int | None = None
+        listener: AllowedListener, agent: str | None = None, recording_id: RowId | None = None
     ) -> list[dict[str, Any]]:
         return reviews_json(service.reviews(agent=agent, recording_id=recording_id))
 
     @router.get("/reviews/{review_id}")
-    def get_review(review_id: int, listener: AllowedListener) -> dict[str, Any]:
+    def get_review(review_id: RowId, listener: AllowedListener) -> dict[str, Any]:
         review = service.review(review_id)
         if review is None:
             raise HTTPException(404, f"没有此质检记录 / no review {review_id}")
@@ -334,7 +335,7 @@ def build_router(hot: RecordingsParts, ctx: RecordingsContext) -> APIRouter:
 
     @router.get("/calls/{recording_id}")
     def review_bundle(
-        recording_id: int, request: Request, listener: AllowedListener, scorecard_id: int | None = None
+        recording_id: RowId, request: Request, listener: AllowedListener, scorecard_id: RowId | None = None
     ) -> dict[str, Any]:
         """Everything a reviewer needs: the recording, both transcripts, the work orders, past reviews."""
         with ctx.session_factory() as session:

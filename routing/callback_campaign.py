@@ -33,6 +33,7 @@ from typing import Protocol
 from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from routing.access import may_record_callback
 from routing.callback_orm import CallbackAttempt, CallbackTask
 from routing.callback_policy import (
     ANSWERED,
@@ -333,7 +334,7 @@ class CallbackCampaign:
             raise Forbidden("无权登记回访", "this role may not record callbacks", role=actor.role)
         order = self.service.get(number)
         evaluated = order.lead_unit
-        if actor.role == "department_head" and (not actor.unit_code or actor.unit_code != evaluated):
+        if not may_record_callback(actor.role, actor.unit_code, order):
             raise Forbidden(
                 "部门负责人只能回访本单位承办的工单",
                 "a department head calls back only the orders of their own unit",

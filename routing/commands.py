@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Annotated
 
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+
+from kernel.text import Int32, SafeText, VisibleText
 from routing.domain.enums import AssignmentRole, CallbackOutcome, CaseType, Channel, Urgency
 
 MAX_TEXT = 5000
@@ -37,7 +40,7 @@ def mask_phone(phone: str) -> str:
 
 class TargetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    unit_code: str = Field(min_length=1, max_length=64)
+    unit_code: SafeText = Field(min_length=1, max_length=64)
     role: AssignmentRole = AssignmentRole.LEAD
 
 
@@ -48,20 +51,21 @@ class IntakeCommand(BaseModel):
 
     channel: Channel
     case_type: CaseType | None = None  # defaults to the category's usual type
-    category_id: int | None = None
-    category_path: str | None = Field(default=None, max_length=200)
-    title: str = Field(default="", max_length=200)
-    description: str = Field(min_length=1, max_length=MAX_TEXT)
-    citizen_phone: str = Field(min_length=3, max_length=32)
-    citizen_name: str = Field(default="", max_length=64)
-    location_text: str = Field(default="", max_length=500)
-    district: str | None = None
+    category_id: Int32 | None = None  # a JSON integer: false or "5" are refused, not read as 0 or 5
+    category_path: Annotated[SafeText, Field(max_length=200)] | None = None
+    title: Annotated[SafeText, Field(max_length=200)] = ""
+    description: Annotated[VisibleText, Field(min_length=1, max_length=MAX_TEXT)]
+    citizen_phone: Annotated[SafeText, Field(min_length=3, max_length=32)]
+    citizen_name: Annotated[SafeText, Field(max_length=64)] = ""
+    location_text: Annotated[SafeText, Field(max_length=500)] = ""
+    district: SafeText | None = None
     urgency: Urgency | None = None  # None: detected from the description
-    dispatch: bool = True  # route and dispatch in the same transaction
-    targets: list[TargetIn] | None = None  # the agent's own choice; None: the dispatch rules decide
-    answer_on_the_spot: str | None = Field(default=None, max_length=MAX_TEXT)
-    call_id: str | None = Field(default=None, max_length=64)
-    external_ref: str | None = Field(default=None, max_length=64)
+    dispatch: StrictBool = True  # route and dispatch in the same transaction
+    targets: list[TargetIn] | None = Field(default=None, max_length=20)  # None: the dispatch rules decide
+    answer_on_the_spot: Annotated[VisibleText, Field(max_length=MAX_TEXT)] | None = None
+    call_id: Annotated[SafeText, Field(max_length=64)] | None = None
+    # The client's own reference: the same one from the same client again returns the first order.
+    external_ref: Annotated[SafeText, Field(min_length=1, max_length=64)] | None = None
 
     @field_validator("citizen_phone")
     @classmethod
@@ -81,7 +85,7 @@ class IntakeCommand(BaseModel):
 class CallbackCommand(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: CallbackOutcome
-    solved: bool | None = None
-    rating: int | None = Field(default=None, ge=1, le=5)
-    note: str = Field(default="", max_length=MAX_TEXT)
-    recording_ref: str | None = Field(default=None, max_length=128)
+    solved: StrictBool | None = None
+    rating: Annotated[Int32, Field(ge=1, le=5)] | None = None
+    note: Annotated[SafeText, Field(max_length=MAX_TEXT)] = ""
+    recording_ref: Annotated[SafeText, Field(max_length=128)] | None = None

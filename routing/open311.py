@@ -12,13 +12,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from xml.sax.saxutils import escape
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from routing.apikeys import authenticate
+from routing.access import held_by, listing_unit
+from routing.apikeys import ApiClient, authenticate
 from routing.commands import IntakeCommand
 from routing.domain.enums import Channel, OrderState
 from routing.domain.errors import DomainError
@@ -27,6 +28,7 @@ from routing.orm import Category, Unit, work_orders
 from routing.parts import RoutingParts
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
+INTAKE_ROLES = ("agent", "supervisor", "admin", "integration")
 MAX_RANGE = timedelta(days=90)  # the spec: a search may not span more than 90 days
 
 
@@ -105,22 +107,24 @@ def _service(c: Category) -> dict[str, Any]:
     }
 
 
-def _request_row(order: WorkOrder, unit_names: dict[str, str]) -> dict[str, Any]:
+def _request_row(order: WorkOrder, unit_names: dict[str, str], *, full: bool) -> dict[str, Any]:
+    """One request. The public view (``full=False``) carries no free text and no place: a 12345 case may
+    name people, addresses and private troubles, and citizens were never asked to publish them."""
     closed = order.state is OrderState.CLOSED
     lead = order.lead_unit
     return {
         "service_request_id": order.number,
         "status": "closed" if closed else "open",
-        "status_notes": order.reply or None,
+        "status_notes": (order.reply or None) if full else None,
         "service_name": order.category_path.rsplit("/", 1)[-1] if order.category_path else None,
         "service_code": str(order.category_id) if order.category_id is not None else None,
-        "description": order.description,
+        "description": order.description if full else None,
         "agency_responsible": unit_names.get(lead, lead) if lead else None,
         "service_notice": None,
         "requested_datetime": _w3c(order.accepted_at),
         "updated_datetime": _w3c(order.updated_at),
         "expected_datetime": _w3c(order.resolution_due_at),
-        "address": order.location_text or None,
+        "address": (order.location_text or None) if full else None,
         "address_id": None,
         "zipcode": None,
         "lat": None,
@@ -171,7 +175,7 @@ def services(fmt: str, hot: HotDep) -> Response:
 def service_definition(code: str, fmt: str, hot: HotDep) -> Response:
     fmt = _format(fmt)
     with hot.session_factory() as session:
-        category = session.get(Category, int(code)) if code.isdigit() else None
+        category = session.get(Category, int(code)) if _is_code(code) else None
     if category is None:
         raise Open311Error(404, f"service_code {code} not found")
     if fmt == "json":
@@ -201,7 +205,9 @@ def create_request(
     client = authenticate(hot.session_factory, api_key) if api_key else None
     if client is None:
         raise Open311Error(403, "api_key missing or invalid")
-    if not service_code.isdigit():
+    if client.role not in INTAKE_ROLES:  # a unit's key handles orders; it does not file them
+        raise Open311Error(403, f"a {client.role} key may not file requests")
+    if not _is_code(service_code):
         raise Open311Error(400, "service_code missing or not a number")
     if not (address_string or (lat and long)):
         raise Open311Error(400, "a location is required: address_string or lat & long")
@@ -215,7 +221,8 @@ def create_request(
             citizen_phone=phone,
             citizen_name=name[:64],
             location_text=location[:500],
-            external_ref=(device_id or account_id or None),
+            # device_id / account_id name the citizen's device or account, not this request: they are no
+            # idempotency key (routing.services.submit), so they are not stored as external_ref.
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -231,20 +238,53 @@ def create_request(
     )
 
 
+PUBLIC_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+def _reader(hot: RoutingParts, x_api_key: str | None) -> ApiClient | None:
+    """Reads are public (the spec allows it) but show no personal data; a valid key reads in full, a
+    unit's key only the orders its unit held (routing.access)."""
+    if not x_api_key:
+        return None
+    client = authenticate(hot.session_factory, x_api_key)
+    if client is None:
+        raise Open311Error(403, "api_key invalid")
+    return client
+
+
+def _scoped(stmt: Any, client: ApiClient | None) -> Any:
+    own = listing_unit(client.role, client.unit_code) if client is not None else None
+    return stmt if own is None else stmt.where(held_by(own))
+
+
 @router.get("/requests.{fmt}")
 def list_requests(
     fmt: str,
     hot: HotDep,
-    service_request_id: str | None = None,
-    service_code: str | None = None,
-    start_date: str | None = None,
-    end_date: str | None = None,
-    status: str | None = None,
+    service_request_id: Annotated[str | None, Query(max_length=2000)] = None,
+    service_code: Annotated[str | None, Query(max_length=2000)] = None,
+    start_date: Annotated[str | None, Query(max_length=40)] = None,
+    end_date: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PUBLIC_PAGE_SIZE,
+    x_api_key: Annotated[str | None, Header()] = None,
 ) -> Response:
+    """Newest first, ``page_size`` at a time (at most 200; the spec's 1,000 would hand out a city's
+    cases in one query). Without an ``X-API-Key`` header the rows carry no description, address or
+    reply."""
     fmt = _format(fmt)
-    stmt = select(WorkOrder).order_by(work_orders.c.accepted_at.desc()).limit(1000)
+    client = _reader(hot, x_api_key)
+    stmt = (
+        select(WorkOrder)
+        .order_by(work_orders.c.accepted_at.desc(), work_orders.c.id.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
     if service_request_id:
-        stmt = stmt.where(work_orders.c.number.in_([s.strip() for s in service_request_id.split(",")]))
+        numbers = [s.strip() for s in service_request_id.split(",")][:MAX_PAGE_SIZE]
+        stmt = stmt.where(work_orders.c.number.in_(numbers))
     else:
         end = _parse_date(end_date, "end_date") or hot.clock.now()
         start = _parse_date(start_date, "start_date") or end - MAX_RANGE
@@ -253,7 +293,7 @@ def list_requests(
         stmt = stmt.where(work_orders.c.accepted_at >= start, work_orders.c.accepted_at <= end)
     if service_code:
         codes = [c.strip() for c in service_code.split(",")]
-        if not all(c.isdigit() for c in codes):
+        if not all(_is_code(c) for c in codes):
             raise Open311Error(400, "service_code must be numbers")
         stmt = stmt.where(work_orders.c.category_id.in_([int(c) for c in codes]))
     if status:
@@ -266,19 +306,33 @@ def list_requests(
             stmt = stmt.where(work_orders.c.state != OrderState.CLOSED)
     with hot.session_factory() as session:
         names = _unit_names(session)
-        rows = [_request_row(o, names) for o in session.scalars(stmt)]
+        rows = [
+            _request_row(o, names, full=client is not None) for o in session.scalars(_scoped(stmt, client))
+        ]
     return render(fmt, "service_requests", "request", rows)
 
 
 @router.get("/requests/{number}.{fmt}")
-def get_request(number: str, fmt: str, hot: HotDep) -> Response:
+def get_request(
+    number: Annotated[str, Path(max_length=32)],
+    fmt: str,
+    hot: HotDep,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> Response:
     fmt = _format(fmt)
+    client = _reader(hot, x_api_key)
     with hot.session_factory() as session:
-        order = session.scalars(select(WorkOrder).where(work_orders.c.number == number)).first()
+        stmt = _scoped(select(WorkOrder).where(work_orders.c.number == number), client)
+        order = session.scalars(stmt).first()
         if order is None:
             raise Open311Error(404, f"service_request_id {number} not found")
-        row = _request_row(order, _unit_names(session))
+        row = _request_row(order, _unit_names(session), full=client is not None)
     return render(fmt, "service_requests", "request", [row])
+
+
+def _is_code(code: str) -> bool:
+    """A service code is a category id: digits that fit an integer column."""
+    return code.isdigit() and len(code) <= 9
 
 
 def _parse_date(value: str | None, name: str) -> datetime | None:

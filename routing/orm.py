@@ -20,6 +20,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import event as sa_event
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kernel.db import Base, JSONType, UTCDateTime, mapper_registry, metadata
@@ -128,6 +129,8 @@ class ApiClientRow(Base):
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), nullable=True)
     channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # An integration sees citizens' full phone numbers only when its key was granted them.
+    phone_access: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 # ---- the work-order aggregate ----------------------------------------------------------------------------
@@ -166,6 +169,8 @@ work_orders = Table(
     Column("updated_at", UTCDateTime),
     Column("call_ids", JSONType, nullable=False, default=list),
     Column("version", Integer, nullable=False),
+    # Idempotent intake: one order per client (the accepting actor, e.g. ``api:wechat``) and reference.
+    UniqueConstraint("accepted_by", "external_ref", name="uq_work_orders_intake_ref"),
 )
 
 order_assignments = Table(

@@ -24,7 +24,7 @@ from routing.domain.enums import CaseType, RequestKind, Urgency
 from routing.domain.errors import Conflict, InvalidInput
 from routing.domain.model import Actor, Target, WorkOrder
 from routing.domain.sla import SlaPolicy, WorkCalendar
-from routing.orm import Category, DispatchRule, Unit, UrgentClass
+from routing.orm import Category, DispatchRule, Unit, UrgentClass, work_orders
 from routing.repository import NumberAllocator, WorkOrderRepository
 
 log = logging.getLogger(__name__)
@@ -135,6 +135,34 @@ class WorkOrderService:
 
     # ---- intake ------------------------------------------------------------------------------------
     def intake(self, cmd: IntakeCommand, actor: Actor) -> WorkOrder:
+        return self.submit(cmd, actor)[0]
+
+    def submit(self, cmd: IntakeCommand, actor: Actor) -> tuple[WorkOrder, bool]:
+        """Intake, idempotent per client and ``external_ref``: the same reference from the same client
+        returns the order it made before (False: not created now). A client that lost the answer to a
+        crash or a timeout retries without filing the case twice; the unique constraint settles a race."""
+        if cmd.external_ref:
+            existing = self._by_reference(actor.name, cmd.external_ref)
+            if existing is not None:
+                return existing, False
+        try:
+            return self._intake(cmd, actor), True
+        except IntegrityError:
+            existing = self._by_reference(actor.name, cmd.external_ref) if cmd.external_ref else None
+            if existing is None:
+                raise
+            return existing, False
+
+    def _by_reference(self, client: str, external_ref: str) -> WorkOrder | None:
+        with self.ctx.session_factory() as session:
+            number = session.scalar(
+                select(work_orders.c.number).where(
+                    work_orders.c.accepted_by == client, work_orders.c.external_ref == external_ref
+                )
+            )
+            return None if number is None else WorkOrderRepository(session).get(number, for_update=False)
+
+    def _intake(self, cmd: IntakeCommand, actor: Actor) -> WorkOrder:
         now = self.ctx.clock.now()
         with self._unit_of_work() as (session, repo, touched):
             category = self._category(session, cmd)

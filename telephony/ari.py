@@ -10,6 +10,7 @@ channel, also those that never enter Stasis (queue calls run in the dialplan).
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -75,8 +76,15 @@ class AriEndpoint:
     @property
     def events_url(self) -> str:
         ws = self.base_url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
-        key = quote(f"{self.user}:{self.password}", safe=":")
-        return f"{ws}/ari/events?app={quote(self.app)}&subscribeAll=true&api_key={key}"
+        return f"{ws}/ari/events?app={quote(self.app)}&subscribeAll=true"
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """Asterisk's ARI authenticates the websocket upgrade with HTTP basic auth as it does REST calls
+        (res_ari checks the Authorization header before ``api_key``), so the password stays out of the URL,
+        which Asterisk's and any proxy's logs would keep."""
+        token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
 
 
 class AriClient:
@@ -213,7 +221,12 @@ class AriClient:
         backoff = min_backoff
         while True:
             try:
-                async with connect(self.endpoint.events_url, open_timeout=5, ping_interval=10) as ws:
+                async with connect(
+                    self.endpoint.events_url,
+                    additional_headers=self.endpoint.auth_headers,
+                    open_timeout=5,
+                    ping_interval=10,
+                ) as ws:
                     backoff = min_backoff
                     self.connected.set()
                     log.info("ARI events connected (%s)", self.endpoint.base_url)

@@ -13,6 +13,7 @@ from agent_ui.i18n import translator
 from agent_ui.rendering import render
 from agent_ui.roles import HOME_PAGE, Role
 from agent_ui.security import SESSION_COOKIE, SESSION_MAX_AGE, SessionData, fingerprint, new_csrf
+from kernel.text import text_problem
 
 router = APIRouter()
 
@@ -25,7 +26,8 @@ def _safe_next(value: str | None) -> str | None:
 
 
 def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+    """Secure cookies whenever the site is https: directly, or behind a TLS proxy (HOTLINE_PUBLIC_URL)."""
+    return request.url.scheme == "https" or get_hot(request).settings.https
 
 
 @router.get("/")
@@ -59,6 +61,10 @@ def login(
         errors["username"] = t("err.required")
     if not password:
         errors["password"] = t("err.required")
+    for field, value in (("username", username), ("password", password)):
+        problem = text_problem(value)
+        if problem is not None:
+            errors[field] = problem.message_en if lang == "en" else problem.message_zh
     if errors:
         return render(
             request,
@@ -83,7 +89,7 @@ def login(
             status_code=401 if result.reason != "locked" else 429,
         )
     user = result.user
-    session = SessionData(user.id, new_csrf(), fingerprint(user.password_hash))
+    session = SessionData(user.id, new_csrf(), fingerprint(user.password_hash), user.session_generation)
     response = RedirectResponse(_safe_next(next) or HOME_PAGE[Role(user.role)], status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -98,7 +104,10 @@ def login(
 
 
 @router.post("/logout", dependencies=[CsrfChecked])
-def logout() -> RedirectResponse:
+def logout(user: MaybeUser, users: Users) -> RedirectResponse:
+    """Ends the session on the server too: a copy of the cookie is refused from now on."""
+    if user is not None:
+        users.end_sessions(user.id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

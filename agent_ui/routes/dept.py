@@ -15,10 +15,11 @@ from fastapi.responses import RedirectResponse, Response
 from agent_ui.deps import CsrfChecked, DeptUser, Hot, Lang, WebUser
 from agent_ui.forms import domain_message, parse_int, text_required
 from agent_ui.parts import DeskParts
-from agent_ui.queries import open_supervisions, unit_handled, unit_inbox, unit_name, unit_score
+from agent_ui.queries import open_supervisions, unit_inbox, unit_name, unit_score
 from agent_ui.rendering import render
 from agent_ui.routes.desk import actor_of
-from routing.domain.errors import DomainError
+from routing.access import may_see_order
+from routing.domain.errors import DomainError, NotFound
 
 router = APIRouter()
 
@@ -88,9 +89,12 @@ def _act(
     step: Any,
 ) -> Response:
     unit = _unit(user)
-    with hot.session_factory() as session:
-        if not unit_handled(session, unit, number):
-            raise HTTPException(404)
+    try:
+        order = hot.work_orders.get(number)
+    except NotFound as exc:
+        raise HTTPException(404) from exc
+    if not may_see_order(user.role.value, unit, order):  # routing.access: the API's rule too
+        raise HTTPException(404)
     if errors:
         keyed = {f"{number}:{k}": v for k, v in errors.items()}
         return _inbox(

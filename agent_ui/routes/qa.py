@@ -23,6 +23,7 @@ from agent_ui.parts import DeskParts
 from agent_ui.queries import orders_in_state, recent_callbacks
 from agent_ui.rendering import render
 from agent_ui.routes.desk import actor_of
+from kernel.text import RowId
 from recordings.access import ListenAudit, Listener
 from recordings.qa import QaService, ReviewInvalid, ScorecardItem
 from recordings.sampling import SamplingRules, run_sampling
@@ -242,7 +243,7 @@ def _review_page(
     request: Request,
     hot: DeskParts,
     user: Any,
-    recording_id: int,
+    recording_id: RowId,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     status_code: int = 200,
@@ -284,12 +285,14 @@ def _review_page(
 
 
 @router.get("/qa/reviews/{recording_id}")
-def review_page(request: Request, recording_id: int, user: QaUser, hot: Hot) -> Response:
+def review_page(request: Request, recording_id: RowId, user: QaUser, hot: Hot) -> Response:
     return _review_page(request, hot, user, recording_id)
 
 
 @router.post("/qa/reviews/{recording_id}", dependencies=[CsrfChecked])
-async def submit_review(request: Request, recording_id: int, user: QaUser, hot: Hot, lang: Lang) -> Response:
+async def submit_review(
+    request: Request, recording_id: RowId, user: QaUser, hot: Hot, lang: Lang
+) -> Response:
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     errors: dict[str, str] = {}

@@ -17,6 +17,7 @@ from agent_ui import recording_views as rv
 from agent_ui.deps import Hot, Lang, RecordingsUser, Users
 from agent_ui.rendering import render
 from agent_ui.roles import FULL_PHONE_ROLES
+from kernel.text import RowId
 from recordings.access import ListenAudit, Listener
 
 router = APIRouter()
@@ -64,7 +65,7 @@ def recordings(request: Request, user: RecordingsUser, hot: Hot, users: Users, l
 
 
 @router.get("/recordings/{recording_id}")
-def player(request: Request, recording_id: int, user: RecordingsUser, hot: Hot, users: Users) -> Response:
+def player(request: Request, recording_id: RowId, user: RecordingsUser, hot: Hot, users: Users) -> Response:
     with hot.session_factory() as session:
         row = rv.get(session, recording_id)
     if row is None:

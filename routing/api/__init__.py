@@ -6,14 +6,12 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from routing.api import orders, reference
-from routing.api.deps import BodyLimit, domain_error_response
+from routing.api.deps import domain_error_response, use_contact_audit
 from routing.domain.errors import DomainError
 from routing.parts import RoutingParts
 
 
 def install(web: FastAPI, hot: RoutingParts) -> None:
-    web.add_middleware(BodyLimit)
-
     from routing.open311 import open311_domain_error
 
     @web.exception_handler(DomainError)
@@ -22,3 +20,6 @@ def install(web: FastAPI, hot: RoutingParts) -> None:
 
     web.include_router(orders.router)
     web.include_router(reference.router)
+
+
+__all__ = ["install", "use_contact_audit"]

@@ -6,19 +6,20 @@ unit, exactly like a person in the web desk. Domain errors map to HTTP here and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
-from starlette.types import ASGIApp, Receive, Scope, Send
 
+from routing.access import ContactAudit, acting_unit, may_see_order, sees_full_phone
+from routing.api.shapes import audit_json, order_json
 from routing.apikeys import ApiClient, authenticate
 from routing.domain.errors import Conflict, DomainError, Forbidden, IllegalTransition, InvalidInput, NotFound
-from routing.domain.model import Actor
+from routing.domain.model import Actor, WorkOrder
 from routing.parts import RoutingParts
 
-MAX_BODY_BYTES = 64 * 1024
 STATUS_OF = {InvalidInput: 422, IllegalTransition: 409, Conflict: 409, NotFound: 404, Forbidden: 403}
 
 
@@ -33,30 +34,6 @@ def domain_error_response(exc: DomainError) -> JSONResponse:
             "details": {k: v for k, v in exc.details.items() if isinstance(v, str | int | list)},
         },
     )
-
-
-class BodyLimit:
-    """Refuse oversized API bodies before parsing them (a description is at most 5000 characters).
-    Plain ASGI: a BaseHTTPMiddleware would cost every request an extra task and stream copy."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(("/api/", "/open311/")):
-            length = dict(scope["headers"]).get(b"content-length", b"")
-            if length.isdigit() and int(length) > MAX_BODY_BYTES:
-                response = JSONResponse(
-                    status_code=413,
-                    content={
-                        "error": "too_large",
-                        "message": f"请求过大（上限 {MAX_BODY_BYTES // 1024} KB）",
-                        "message_en": f"request body over {MAX_BODY_BYTES // 1024} KB",
-                    },
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
 
 # ---- dependencies ------------------------------------------------------------------------------------
@@ -104,11 +81,61 @@ def require(client: ApiClient, *roles: str) -> Actor:
 
 
 def unit_of(client: ApiClient, unit_code: str | None) -> str:
-    """A department key acts for its own unit only; supervisors may name any unit."""
-    if client.role == "department":
-        if unit_code and unit_code != client.unit_code:
-            raise Forbidden("部门只能处理本单位的工单", "a department acts for its own unit only")
-        return client.unit_code or ""
-    if not unit_code:
-        raise InvalidInput("须指定单位 unit_code", "unit_code is required")
-    return unit_code
+    """The unit an action is for: a unit's key acts for its own unit only (routing.access)."""
+    return acting_unit(client.role, client.unit_code, unit_code)
+
+
+def not_found(number: str) -> NotFound:
+    return NotFound(f"工单 {number} 不存在", f"work order {number} does not exist")
+
+
+def visible(order: WorkOrder, client: ApiClient) -> WorkOrder:
+    """The order, when this key may see it; another unit's order is answered as not existing."""
+    if not may_see_order(client.role, client.unit_code, order):
+        raise not_found(order.number)
+    return order
+
+
+# ---- who reads, and the audit of every full phone number shown ---------------------------------------
+def use_contact_audit(web: FastAPI, audit: ContactAudit) -> None:
+    """The roof hands the API the desk's access audit; without one, no key sees a full phone number."""
+    web.state.routing_contact_audit = audit
+
+
+class Reader:
+    """Shapes orders for the calling key. A full phone number is shown only to roles that need it (and to
+    integrations granted it), and only when the view can be audited: one access-audit row per order."""
+
+    def __init__(self, client: ApiClient, audit: ContactAudit | None, host: str) -> None:
+        self.client = client
+        self.audit = audit
+        self.host = host
+
+    @property
+    def full_phone(self) -> bool:
+        return self.audit is not None and sees_full_phone(self.client.role, granted=self.client.phone_access)
+
+    def saw(self, numbers: Sequence[str], how: str) -> None:
+        if self.audit is not None and self.full_phone and numbers:
+            self.audit(f"api:{self.client.name}", self.client.role, numbers, how, self.host)
+
+    def order(self, order: WorkOrder, how: str = "api") -> dict[str, Any]:
+        self.saw([order.number], how)
+        return order_json(order, show_phone=self.full_phone)
+
+    def orders(self, orders: Sequence[WorkOrder], how: str) -> list[dict[str, Any]]:
+        self.saw([o.number for o in orders], how)
+        return [order_json(o, show_phone=self.full_phone, full=False) for o in orders]
+
+    def events(self, order: WorkOrder) -> list[dict[str, Any]]:
+        if any("citizen_phone" in e.before or "citizen_phone" in e.after for e in order.history):
+            self.saw([order.number], "api events")
+        return audit_json(order, show_phone=self.full_phone)
+
+
+def current_reader(request: Request, client: ClientDep) -> Reader:
+    audit = getattr(request.app.state, "routing_contact_audit", None)
+    return Reader(client, audit, request.client.host if request.client else "")
+
+
+ReaderDep = Annotated[Reader, Depends(current_reader)]

@@ -1,15 +1,28 @@
-"""Work-order routes: intake, reading, and every lifecycle action (thin: command → service → JSON)."""
+"""Work-order routes: intake, reading, and every lifecycle action (thin: command → service → JSON).
+
+Every route that names an order first checks that the key may see it (``routing.access``): a unit's key
+gets 404 for another unit's order, reading or writing, exactly as the web desk answers.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from routing.api.deps import ClientDep, HotDep, SessionDep, require, unit_of
+from kernel.text import INT32_MAX, Int32, SafeText
+from routing.access import held_by, is_unit_role, listing_unit, may_record_callback
+from routing.api.deps import (
+    HotDep,
+    ReaderDep,
+    SessionDep,
+    require,
+    unit_of,
+    visible,
+)
 from routing.api.shapes import (
-    CONTACT_ROLES,
     AppealBody,
     DecisionBody,
     DispatchBody,
@@ -18,179 +31,230 @@ from routing.api.shapes import (
     ResolveBody,
     RulingBody,
     UnitAction,
-    audit_json,
-    order_json,
+    UnitCode,
     targets_of,
 )
 from routing.apikeys import ApiClient
 from routing.commands import CallbackCommand, IntakeCommand
-from routing.domain.enums import RequestKind
-from routing.domain.errors import Forbidden, NotFound
+from routing.domain.enums import OrderState, RequestKind
+from routing.domain.errors import Forbidden, InvalidInput
 from routing.domain.model import WorkOrder
 from routing.orm import work_orders
+from routing.services import WorkOrderService
 
-# ---- routes ------------------------------------------------------------------------------------------
 router = APIRouter(prefix="/api", tags=["work orders"])
 STAFF = ("agent", "supervisor", "admin", "integration")
 
 
+class OrderSearch(BaseModel):
+    """A search by the citizen's phone travels in the body, so that the number stays out of URLs and
+    access logs."""
+
+    model_config = ConfigDict(extra="forbid")
+    phone: Annotated[SafeText, Field(min_length=3, max_length=32)] | None = None
+    state: OrderState | None = None
+    unit: UnitCode | None = None
+    limit: Annotated[Int32, Field(ge=1, le=500)] = 50
+    offset: Annotated[Int32, Field(ge=0)] = 0
+
+
+def _seen(service: WorkOrderService, client: ApiClient, number: str) -> WorkOrder:
+    """The order, when this key may see it (404 otherwise), before any action on it."""
+    return visible(service.get(number), client)
+
+
+def _checked(service: WorkOrderService, client: ApiClient, number: str) -> None:
+    if is_unit_role(client.role):
+        _seen(service, client, number)
+
+
+# ---- intake and reading --------------------------------------------------------------------------------
 @router.post("/work-orders", status_code=201)
-def create_order(cmd: IntakeCommand, hot: HotDep, client: ClientDep) -> dict[str, Any]:
-    """Intake from any channel; routed, dispatched and clocked in the same transaction."""
-    actor = require(client, *STAFF)
-    return order_json(hot.work_orders.intake(cmd, actor), client)
+def create_order(cmd: IntakeCommand, hot: HotDep, reader: ReaderDep, response: Response) -> dict[str, Any]:
+    """Intake from any channel; routed, dispatched and clocked in the same transaction. The same
+    ``external_ref`` from the same key again returns the order it made (200), so a retry after a lost
+    answer never files a case twice."""
+    actor = require(reader.client, *STAFF)
+    order, created = hot.work_orders.submit(cmd, actor)
+    if not created:
+        response.status_code = 200
+    return reader.order(order, "api intake")
+
+
+def _listing(session: SessionDep, reader: ReaderDep, search: OrderSearch) -> dict[str, Any]:
+    client = reader.client
+    stmt = (
+        select(WorkOrder)
+        .order_by(work_orders.c.accepted_at.desc(), work_orders.c.id.desc())
+        .limit(search.limit)
+        .offset(search.offset)
+    )
+    own = listing_unit(client.role, client.unit_code)
+    if own is not None:
+        if search.unit and search.unit != own:
+            raise Forbidden("只能查询本单位的工单", "a unit lists its own orders only")
+        stmt = stmt.where(held_by(own))
+    elif search.unit:
+        stmt = stmt.where(held_by(search.unit))
+    if search.state:
+        stmt = stmt.where(work_orders.c.state == search.state)
+    if search.phone:
+        if not reader.full_phone:
+            raise Forbidden("无权按电话号码查询", "this key may not search by phone number")
+        stmt = stmt.where(work_orders.c.citizen_phone == search.phone)
+    orders = session.scalars(stmt).all()
+    how = "api search by phone" if search.phone else "api list"
+    return {"items": reader.orders(orders, how), "limit": search.limit, "offset": search.offset}
 
 
 @router.get("/work-orders")
 def list_orders(
+    request: Request,
     session: SessionDep,
-    client: ClientDep,
-    state: str | None = None,
-    unit: str | None = None,
-    phone: str | None = None,
+    reader: ReaderDep,
+    state: OrderState | None = None,
+    unit: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
 ) -> dict[str, Any]:
-    from routing.orm import order_assignments
-
-    stmt = select(WorkOrder).order_by(work_orders.c.accepted_at.desc()).limit(limit).offset(offset)
-    if client.role == "department":
-        unit = client.unit_code
-    if unit:
-        stmt = stmt.where(
-            work_orders.c.id.in_(
-                select(order_assignments.c.order_id).where(
-                    order_assignments.c.unit_code == unit, order_assignments.c.active.is_(True)
-                )
-            )
+    """Orders, newest first; a unit's key sees the orders its unit held. To find a citizen's orders by
+    phone, POST /api/work-orders/search (a number in a URL ends up in access logs)."""
+    if "phone" in request.query_params:
+        raise InvalidInput(
+            "电话号码不能放在网址中，请用 POST /api/work-orders/search",
+            "phone numbers do not go in URLs: POST /api/work-orders/search",
         )
-    if state:
-        stmt = stmt.where(work_orders.c.state == state)
-    if phone:
-        if client.role not in CONTACT_ROLES:
-            raise Forbidden("无权按电话号码查询", "this role may not search by phone number")
-        stmt = stmt.where(work_orders.c.citizen_phone == phone)
-    orders = session.scalars(stmt).all()
-    return {"items": [order_json(o, client, full=False) for o in orders], "limit": limit, "offset": offset}
+    return _listing(session, reader, OrderSearch(state=state, unit=unit or None, limit=limit, offset=offset))
 
 
-def _visible(order: WorkOrder, client: ApiClient) -> WorkOrder:
-    if client.role == "department" and client.unit_code not in {a.unit_code for a in order.assignments}:
-        raise NotFound(f"工单 {order.number} 不存在", f"work order {order.number} does not exist")
-    return order
+@router.post("/work-orders/search")
+def search_orders(body: OrderSearch, session: SessionDep, reader: ReaderDep) -> dict[str, Any]:
+    return _listing(session, reader, body)
 
 
 @router.get("/work-orders/{number}")
-def get_order(number: str, hot: HotDep, client: ClientDep) -> dict[str, Any]:
-    return order_json(_visible(hot.work_orders.get(number), client), client)
+def get_order(number: str, hot: HotDep, reader: ReaderDep) -> dict[str, Any]:
+    return reader.order(_seen(hot.work_orders, reader.client, number), "api read")
 
 
 @router.get("/work-orders/{number}/events")
-def order_events(number: str, hot: HotDep, client: ClientDep) -> list[dict[str, Any]]:
+def order_events(number: str, hot: HotDep, reader: ReaderDep) -> list[dict[str, Any]]:
     """The audit trail: every change with who, when, before and after."""
-    return audit_json(_visible(hot.work_orders.get(number), client), client)
+    return reader.events(_seen(hot.work_orders, reader.client, number))
 
 
+# ---- lifecycle actions ---------------------------------------------------------------------------------
 @router.post("/work-orders/{number}/dispatch")
-def dispatch(number: str, body: DispatchBody, hot: HotDep, client: ClientDep) -> dict[str, Any]:
-    actor = require(client, "agent", "supervisor", "admin")
-    return order_json(hot.work_orders.dispatch(number, actor, targets_of(body.targets)), client)
+def dispatch(number: str, body: DispatchBody, hot: HotDep, reader: ReaderDep) -> dict[str, Any]:
+    actor = require(reader.client, "agent", "supervisor", "admin")
+    return reader.order(hot.work_orders.dispatch(number, actor, targets_of(body.targets)))
 
 
 @router.post("/work-orders/{number}/acknowledge")
-def acknowledge(number: str, body: UnitAction, hot: HotDep, client: ClientDep) -> dict[str, Any]:
+def acknowledge(number: str, body: UnitAction, hot: HotDep, reader: ReaderDep) -> dict[str, Any]:
+    client = reader.client
     actor = require(client, "department", "supervisor", "admin")
-    return order_json(hot.work_orders.acknowledge(number, actor, unit_of(client, body.unit_code)), client)
+    unit = unit_of(client, body.unit_code)
+    _checked(hot.work_orders, client, number)
+    return reader.order(hot.work_orders.acknowledge(number, actor, unit))
 
 
 @router.post("/work-orders/{number}/start")
-def start(number: str, body: UnitAction, hot: HotDep, client: ClientDep) -> dict[str, Any]:
+def start(number: str, body: UnitAction, hot: HotDep, reader: ReaderDep) -> dict[str, Any]:
+    client = reader.client
     actor = require(client, "department", "supervisor", "admin")
-    return order_json(
-        hot.work_orders.start_work(number, actor, unit_of(client, body.unit_code), body.note), client
-    )
+    unit = unit_of(client, body.unit_code)
+    _checked(hot.work_orders, client, number)
+    return reader.order(hot.work_orders.start_work(number, actor, unit, body.note))
 
 
 @router.post("/work-orders/{number}/notes")
-def progress_note(number: str, body: ReasonBody, hot: HotDep, client: ClientDep) -> dict[str, Any]:
+def progress_note(number: str, body: ReasonBody, hot: HotDep, reader: ReaderDep) -> dict[str, Any]:
+    client = reader.client
     actor = require(client, "department", "supervisor", "admin")
-    return order_json(
-        hot.work_orders.add_progress_note(number, actor, unit_of(client, body.unit_code), body.reason), client
-    )
+    unit = unit_of(client, body.unit_code)
+    _checked(hot.work_orders, client, number)
+    return reader.order(hot.work_orders.add_progress_note(number, actor, unit, body.reason))
 
 
 @router.post("/work-orders/{number}/resolve")
-def resolve(number: str, body: ResolveBody, hot: HotDep, client: ClientDep) -> dict[str, Any]:
+def resolve(number: str, body: ResolveBody, hot: HotDep, reader: ReaderDep) -> dict[str, Any]:
+    client = reader.client
     actor = require(client, "department", "supervisor", "admin")
-    return order_json(
-        hot.work_orders.resolve(number, actor, unit_of(client, body.unit_code), body.reply), client
-    )
+    unit = unit_of(client, body.unit_code)
+    _checked(hot.work_orders, client, number)
+    return reader.order(hot.work_orders.resolve(number, actor, unit, body.reply))
 
 
 @router.post("/work-orders/{number}/return")
-def return_order(number: str, body: ReasonBody, hot: HotDep, client: ClientDep) -> dict[str, Any]:
+def return_order(number: str, body: ReasonBody, hot: HotDep, reader: ReaderDep) -> dict[str, Any]:
+    client = reader.client
     actor = require(client, "department")
-    return order_json(
-        hot.work_orders.request_return(number, actor, unit_of(client, body.unit_code), body.reason), client
-    )
+    unit = unit_of(client, body.unit_code)
+    _checked(hot.work_orders, client, number)
+    return reader.order(hot.work_orders.request_return(number, actor, unit, body.reason))
 
 
 @router.post("/work-orders/{number}/return/ruling")
-def rule_return(number: str, body: RulingBody, hot: HotDep, client: ClientDep) -> dict[str, Any]:
-    actor = require(client, "supervisor", "admin")
-    return order_json(
-        hot.work_orders.rule_on_return(number, actor, body.approve, body.note, targets_of(body.targets)),
-        client,
+def rule_return(number: str, body: RulingBody, hot: HotDep, reader: ReaderDep) -> dict[str, Any]:
+    actor = require(reader.client, "supervisor", "admin")
+    return reader.order(
+        hot.work_orders.rule_on_return(number, actor, body.approve, body.note, targets_of(body.targets))
     )
 
 
 @router.post("/work-orders/{number}/extension")
-def request_extension(number: str, body: ExtensionBody, hot: HotDep, client: ClientDep) -> dict[str, Any]:
+def request_extension(number: str, body: ExtensionBody, hot: HotDep, reader: ReaderDep) -> dict[str, Any]:
+    client = reader.client
     actor = require(client, "department")
-    return order_json(
-        hot.work_orders.request_extension(
-            number, actor, unit_of(client, body.unit_code), body.days, body.reason
-        ),
-        client,
-    )
+    unit = unit_of(client, body.unit_code)
+    _checked(hot.work_orders, client, number)
+    return reader.order(hot.work_orders.request_extension(number, actor, unit, body.days, body.reason))
 
 
 @router.post("/work-orders/{number}/appeal")
-def request_appeal(number: str, body: AppealBody, hot: HotDep, client: ClientDep) -> dict[str, Any]:
+def request_appeal(number: str, body: AppealBody, hot: HotDep, reader: ReaderDep) -> dict[str, Any]:
+    client = reader.client
     actor = require(client, "department")
-    return order_json(
-        hot.work_orders.request_appeal(
-            number, actor, unit_of(client, body.unit_code), body.target, body.reason
-        ),
-        client,
-    )
+    unit = unit_of(client, body.unit_code)
+    _checked(hot.work_orders, client, number)
+    return reader.order(hot.work_orders.request_appeal(number, actor, unit, body.target, body.reason))
 
 
 @router.post("/work-orders/{number}/requests/{kind}/decision")
 def decide(
-    number: str, kind: RequestKind, body: DecisionBody, hot: HotDep, client: ClientDep
+    number: str, kind: RequestKind, body: DecisionBody, hot: HotDep, reader: ReaderDep
 ) -> dict[str, Any]:
-    actor = require(client, "supervisor", "admin")
-    return order_json(hot.work_orders.decide_request(number, actor, kind, body.approve, body.note), client)
+    actor = require(reader.client, "supervisor", "admin")
+    return reader.order(hot.work_orders.decide_request(number, actor, kind, body.approve, body.note))
 
 
 @router.post("/work-orders/{number}/callback")
-def callback(number: str, body: CallbackCommand, hot: HotDep, client: ClientDep) -> dict[str, Any]:
+def callback(number: str, body: CallbackCommand, hot: HotDep, reader: ReaderDep) -> dict[str, Any]:
+    """The satisfaction callback (回访): hotline staff, or the head of the order's lead unit."""
+    client = reader.client
     actor = require(client, "agent", "qa", "supervisor", "department_head", "admin")
-    return order_json(hot.work_orders.record_callback(number, actor, body), client)
+    order = _seen(hot.work_orders, client, number)
+    if not may_record_callback(client.role, client.unit_code, order):
+        raise Forbidden(
+            "部门负责人只能回访本单位承办的工单",
+            "a department head calls back only the orders of their own unit",
+        )
+    return reader.order(hot.work_orders.record_callback(number, actor, body))
 
 
 @router.post("/work-orders/{number}/reopen")
-def reopen(number: str, body: ReasonBody, hot: HotDep, client: ClientDep) -> dict[str, Any]:
-    actor = require(client, "supervisor", "admin")
-    return order_json(hot.work_orders.reopen(number, actor, body.reason), client)
+def reopen(number: str, body: ReasonBody, hot: HotDep, reader: ReaderDep) -> dict[str, Any]:
+    actor = require(reader.client, "supervisor", "admin")
+    return reader.order(hot.work_orders.reopen(number, actor, body.reason))
 
 
 @router.post("/work-orders/{number}/supervisions/{sup}/acknowledge")
 def ack_supervision(
-    number: str, sup: str, body: UnitAction, hot: HotDep, client: ClientDep
+    number: str, sup: str, body: UnitAction, hot: HotDep, reader: ReaderDep
 ) -> dict[str, Any]:
+    client = reader.client
     actor = require(client, "department", "department_head", "supervisor")
-    return order_json(
-        hot.work_orders.acknowledge_supervision(number, actor, sup, unit_of(client, body.unit_code)), client
-    )
+    unit = unit_of(client, body.unit_code)
+    _checked(hot.work_orders, client, number)
+    return reader.order(hot.work_orders.acknowledge_supervision(number, actor, sup, unit))

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
+from routing.access import held_by, listing_unit
 from routing.api.deps import ClientDep, HotDep, SessionDep, require
 from routing.api.orders import STAFF
 from routing.api.shapes import RoutingQuery
@@ -33,7 +34,10 @@ def suggest_routing(body: RoutingQuery, hot: HotDep, client: ClientDep) -> dict[
 
 @router.get("/departments")
 def departments(
-    session: SessionDep, client: ClientDep, kind: str | None = None, district: str | None = None
+    session: SessionDep,
+    client: ClientDep,
+    kind: Annotated[str | None, Query(max_length=32)] = None,
+    district: Annotated[str | None, Query(max_length=16)] = None,
 ) -> list[dict[str, Any]]:
     stmt = select(Unit).where(Unit.active.is_(True)).order_by(Unit.code)
     if kind:
@@ -57,7 +61,9 @@ def departments(
 
 
 @router.get("/categories")
-def categories(session: SessionDep, client: ClientDep, level1: str | None = None) -> list[dict[str, Any]]:
+def categories(
+    session: SessionDep, client: ClientDep, level1: Annotated[str | None, Query(max_length=64)] = None
+) -> list[dict[str, Any]]:
     stmt = select(Category).order_by(Category.id)
     if level1:
         stmt = stmt.where(Category.level1 == level1)
@@ -93,8 +99,9 @@ def alarms(
     )
     if open_only:
         stmt = stmt.where(order_alarms.c.cleared_at.is_(None))
-    if client.role == "department":
-        stmt = stmt.where(order_alarms.c.unit_code == client.unit_code)
+    own = listing_unit(client.role, client.unit_code)
+    if own is not None:  # a unit sees the alarms addressed to it
+        stmt = stmt.where(order_alarms.c.unit_code == own)
     return [
         {
             "order": r.number,
@@ -116,12 +123,17 @@ def scores(
     session: SessionDep, client: ClientDep, since: datetime | None = None, until: datetime | None = None
 ) -> list[dict[str, Any]]:
     rows = unit_scores(session, since, until)
-    if client.role == "department":
-        rows = [r for r in rows if r.unit_code == client.unit_code]
+    own = listing_unit(client.role, client.unit_code)
+    if own is not None:  # a unit sees its own score
+        rows = [r for r in rows if r.unit_code == own]
     return [r.as_dict() for r in rows]
 
 
 @router.get("/stats")
 def stats(session: SessionDep, client: ClientDep) -> dict[str, Any]:
-    rows = session.execute(select(work_orders.c.state, func.count()).group_by(work_orders.c.state))
+    stmt = select(work_orders.c.state, func.count()).group_by(work_orders.c.state)
+    own = listing_unit(client.role, client.unit_code)
+    if own is not None:  # a unit counts the orders it held
+        stmt = stmt.where(held_by(own))
+    rows = session.execute(stmt)
     return {"by_state": {str(state): int(count) for state, count in rows}}

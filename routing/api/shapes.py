@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from routing.apikeys import ApiClient
+from kernel.text import Int32, SafeText, VisibleText
 from routing.commands import MAX_TEXT, TargetIn, mask_phone
 from routing.domain.model import Target, WorkOrder
 
-CONTACT_ROLES = {"agent", "supervisor", "admin", "integration", "qa"}
-
 
 # ---- response shapes ---------------------------------------------------------------------------------
-def order_json(order: WorkOrder, client: ApiClient, *, full: bool = True) -> dict[str, Any]:
-    phone = order.citizen_phone if client.role in CONTACT_ROLES else mask_phone(order.citizen_phone)
+def order_json(order: WorkOrder, *, show_phone: bool, full: bool = True) -> dict[str, Any]:
+    phone = order.citizen_phone if show_phone else mask_phone(order.citizen_phone)
     data: dict[str, Any] = {
         "number": order.number,
         "state": order.state.value,
@@ -108,8 +106,8 @@ def order_json(order: WorkOrder, client: ApiClient, *, full: bool = True) -> dic
     return data
 
 
-def audit_json(order: WorkOrder, client: ApiClient) -> list[dict[str, Any]]:
-    hide = client.role not in CONTACT_ROLES
+def audit_json(order: WorkOrder, *, show_phone: bool) -> list[dict[str, Any]]:
+    hide = not show_phone
     out = []
     for e in order.history:
         before, after = dict(e.before), dict(e.after)
@@ -133,22 +131,27 @@ def audit_json(order: WorkOrder, client: ApiClient) -> list[dict[str, Any]]:
 
 
 # ---- request bodies ----------------------------------------------------------------------------------
+UnitCode = Annotated[SafeText, Field(min_length=1, max_length=64)]
+Note = Annotated[SafeText, Field(max_length=MAX_TEXT)]
+Required = Annotated[VisibleText, Field(min_length=1, max_length=MAX_TEXT)]
+
+
 class UnitAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    unit_code: str | None = None
-    note: str = Field(default="", max_length=MAX_TEXT)
+    unit_code: UnitCode | None = None
+    note: Note = ""
 
 
 class ResolveBody(UnitAction):
-    reply: str = Field(min_length=1, max_length=MAX_TEXT)
+    reply: Required
 
 
 class ReasonBody(UnitAction):
-    reason: str = Field(min_length=1, max_length=MAX_TEXT)
+    reason: Required
 
 
 class ExtensionBody(ReasonBody):
-    days: int = Field(ge=1, le=30)
+    days: Annotated[Int32, Field(ge=1, le=30)]
 
 
 class AppealBody(ReasonBody):
@@ -157,32 +160,28 @@ class AppealBody(ReasonBody):
 
 class DispatchBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    targets: list[TargetIn] | None = None
+    targets: list[TargetIn] | None = Field(default=None, max_length=20)
 
 
 class RulingBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    approve: bool
-    note: str = Field(default="", max_length=MAX_TEXT)
-    targets: list[TargetIn] | None = None
+    approve: StrictBool
+    note: Note = ""
+    targets: list[TargetIn] | None = Field(default=None, max_length=20)
 
 
 class DecisionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    approve: bool
-    note: str = Field(default="", max_length=MAX_TEXT)
+    approve: StrictBool
+    note: Note = ""
 
 
 class RoutingQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    category_id: int | None = None
-    district: str | None = None
-    description: str = Field(min_length=1, max_length=MAX_TEXT)
-    location_text: str = Field(default="", max_length=500)
-
-
-def _targets(items: list[TargetIn] | None) -> list[Target] | None:
-    return None if items is None else [Target(t.unit_code, t.role) for t in items]
+    category_id: Int32 | None = None
+    district: Annotated[SafeText, Field(max_length=16)] | None = None
+    description: Required
+    location_text: Annotated[SafeText, Field(max_length=500)] = ""
 
 
 def targets_of(items: list[TargetIn] | None) -> list[Target] | None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from routing.domain.errors import NotFound
+from routing.domain.errors import Conflict, NotFound
 from routing.kb.model import Article, ArticleStatus
 from routing.kb.orm import KbArticle, KbArticleVersion
 from routing.kb.seed import article_from_dict
@@ -77,6 +77,10 @@ def _current(row: KbArticle) -> Article:
 
 
 def create(session: Session, article: Article, now: datetime, by: str = "") -> Article:
+    if session.scalar(select(KbArticle.id).where(KbArticle.key == article.key)) is not None:
+        raise Conflict(
+            f"知识条目键 {article.key} 已存在", f"an article with key {article.key} exists already"
+        )
     row = KbArticle(key=article.key, current_version=1, created_at=now, updated_at=now)
     row.versions.append(_version_row(article, 1, now, by))
     session.add(row)

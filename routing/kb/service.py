@@ -6,10 +6,12 @@ import threading
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kernel.clock import Clock
 from kernel.db import transaction
+from routing.domain.errors import Conflict
 from routing.kb import repository
 from routing.kb.index import Hit, KbIndex
 from routing.kb.model import Article
@@ -56,8 +58,13 @@ class KnowledgeBase:
 
     def create(self, fields: dict[str, Any], by: str = "") -> Article:
         article = article_from_dict(fields)
-        with transaction(self.session_factory) as session:
-            created = repository.create(session, article, self.clock.now(), by)
+        try:
+            with transaction(self.session_factory) as session:
+                created = repository.create(session, article, self.clock.now(), by)
+        except IntegrityError as exc:  # the same key created at the same moment by someone else
+            raise Conflict(
+                f"知识条目键 {article.key} 已存在", f"an article with key {article.key} exists already"
+            ) from exc
         self.changed()
         return created
 

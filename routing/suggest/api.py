@@ -1,53 +1,75 @@
-"""Suggestion HTTP API: POST /api/suggest {text} and POST /api/suggest/feedback (the agent's choice)."""
+"""Suggestion HTTP API: POST /api/suggest {text} and POST /api/suggest/feedback (the agent's choice).
+
+Both need an API key: a suggestion costs a model run, and feedback is what the model learns from, so only
+the hotline's own staff (agents, supervisors, administrators) may give it, under their key's name.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, FastAPI, HTTPException
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel, ConfigDict, Field
 
 from kernel.db import transaction
-from routing.domain.errors import DomainError
+from kernel.text import Int32, PositiveId, SafeText, VisibleText
+from routing.api.deps import ClientDep, require
 from routing.suggest import feedback
 from routing.suggest.holder import EngineHolder
 
 if TYPE_CHECKING:
     from routing.parts import RoutingParts
 
+SUGGEST_ROLES = ("agent", "supervisor", "admin", "integration")
+FEEDBACK_ROLES = ("agent", "supervisor", "admin")
+Short = Annotated[SafeText, Field(max_length=200)]
+
 
 class SuggestIn(BaseModel):
-    text: str = Field(min_length=1, max_length=20_000)
-    call_id: str | None = None
-    articles: int = Field(3, ge=0, le=20)
+    model_config = ConfigDict(extra="forbid")
+    text: Annotated[VisibleText, Field(min_length=1, max_length=20_000)]
+    call_id: Annotated[SafeText, Field(max_length=64)] | None = None
+    articles: Annotated[Int32, Field(ge=0, le=20)] = 3
+
+
+class Scored(BaseModel):
+    name: Short
+    score: float | None = None
+
+
+class Suggested(BaseModel):
+    """What POST /api/suggest answered, sent back as it was (other keys are kept as given)."""
+
+    model_config = ConfigDict(extra="allow")
+    categories: Annotated[list[Scored], Field(max_length=50)] = []
+    leaves: Annotated[list[Scored], Field(max_length=50)] = []
 
 
 class FeedbackIn(BaseModel):
-    text: str = Field(min_length=1)
-    suggested: dict[str, Any]
-    chosen_level1: str = Field(min_length=1)
-    chosen_path: str | None = None
-    chosen_unit: str | None = None
-    agent: str = ""
-    call_id: str | None = None
-    order_id: int | None = None
+    model_config = ConfigDict(extra="forbid")
+    text: Annotated[VisibleText, Field(min_length=1, max_length=20_000)]
+    suggested: Suggested
+    chosen_level1: Annotated[VisibleText, Field(min_length=1, max_length=64)]
+    chosen_path: Short | None = None
+    chosen_unit: Annotated[SafeText, Field(max_length=64)] | None = None
+    call_id: Annotated[SafeText, Field(max_length=64)] | None = None
+    order_id: PositiveId | None = None
 
 
 def build_router(parts: RoutingParts, holder: EngineHolder) -> APIRouter:
     router = APIRouter(prefix="/api/suggest", tags=["suggestions"])
 
     @router.post("")
-    def suggest(body: SuggestIn) -> dict[str, Any]:
+    def suggest(body: SuggestIn, client: ClientDep) -> dict[str, Any]:
+        require(client, *SUGGEST_ROLES)
         return holder.get().suggest(body.text, call_id=body.call_id, articles=body.articles).to_dict()
 
     @router.post("/feedback", status_code=201)
-    def record_feedback(body: FeedbackIn) -> dict[str, Any]:
-        try:
-            with transaction(parts.session_factory) as session:
-                row = feedback.record(session, now=parts.clock.now(), **body.model_dump())
-                return {"id": row.id, "outcome": row.outcome}
-        except DomainError as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from exc
+    def record_feedback(body: FeedbackIn, client: ClientDep) -> dict[str, Any]:
+        actor = require(client, *FEEDBACK_ROLES)
+        with transaction(parts.session_factory) as session:
+            row = feedback.record(session, now=parts.clock.now(), agent=actor.name, **body.model_dump())
+            return {"id": row.id, "outcome": row.outcome}
 
     return router
 

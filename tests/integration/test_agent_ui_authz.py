@@ -39,7 +39,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/desk/status"): DESK,
     ("POST", "/desk/suggest"): DESK,
     ("POST", "/desk/orders"): DESK,
-    ("GET", "/desk/history"): DESK,
+    ("POST", "/desk/history"): DESK,
     ("GET", "/desk/kb"): DESK,
     ("GET", "/desk/stream"): DESK,
     ("GET", "/dept/inbox"): DEPT,

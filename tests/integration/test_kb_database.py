@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from hotline.bootstrap import App
 from hotline.web import create_web_app
 from kernel.clock import FakeClock
+from routing.apikeys import create_api_key
 from routing.kb.service import KnowledgeBase
 
 
@@ -37,7 +38,9 @@ def test_a_revision_adds_a_version_and_keeps_the_old_one(kb: KnowledgeBase, cloc
 
 
 def test_api_search_create_and_revise(hot: App) -> None:
-    client = TestClient(create_web_app(hot))
+    with hot.session_factory() as session, session.begin():
+        editor = create_api_key(session, "kb-editor", "supervisor")
+    client = TestClient(create_web_app(hot), headers={"X-API-Key": editor})
     created = client.post(
         "/api/kb/articles",
         json={

@@ -80,8 +80,11 @@ def test_third_party_client_reads_services_and_requests(server: str, api_key: st
 
     one = client.get_service_request(number)
     assert one["status"] == "open" and one["service_code"] == noise["service_code"]
-    assert one["agency_responsible"] and one["address"] == "龙华区金贸街道玉沙路"
+    # the public view: no place, no free text (the citizen never agreed to publish them)
+    assert one["agency_responsible"] and one["address"] is None and one["description"] is None
     assert one["requested_datetime"].endswith("Z") and one["expected_datetime"]
+    full = httpx.get(f"{server}/requests/{number}.json", headers={"X-API-Key": api_key}).json()[0]
+    assert full["address"] == "龙华区金贸街道玉沙路" and full["description"] == "凌晨KTV噪音扰民"
     listed = client.get_service_requests(status="open", service_code=noise["service_code"])
     assert [x["service_request_id"] for x in listed] == [number]
     assert client.get_service_requests(status="closed") == []
@@ -103,8 +106,11 @@ def test_xml_is_understood_by_the_same_client(server: str, api_key: str) -> None
         },
     )
     assert r.status_code == 200 and "<service_request_id>HK" in r.text
-    one = client.get_service_request(r.text.split("<service_request_id>")[1].split("<")[0])
-    assert one["status"] == "open" and one["description"] == "路灯不亮"
+    number = r.text.split("<service_request_id>")[1].split("<")[0]
+    one = client.get_service_request(number)
+    assert one["status"] == "open" and one["description"] is None  # public view
+    full = httpx.get(f"{server}/requests/{number}.xml", headers={"X-API-Key": api_key})
+    assert "<description>路灯不亮</description>" in full.text
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from hotline.bootstrap import App
 from hotline.web import create_web_app
+from routing.apikeys import create_api_key
 from routing.reference import default_taxonomy_csv
 from routing.suggest.classifier import DEFAULT_MODEL, CategoryClassifier, fit
 from routing.suggest.dataset import Message, held_out_split, read_messages
@@ -97,7 +98,9 @@ def test_classify_reads_lines_and_prints_json_lines(model_file: Path, tmp_path: 
 
 def test_suggest_api_and_feedback(hot: App, model_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOTLINE_SUGGEST_MODEL", str(model_file))
-    client = TestClient(create_web_app(hot))
+    with hot.session_factory() as session, session.begin():
+        key = create_api_key(session, "desk", "agent")
+    client = TestClient(create_web_app(hot), headers={"X-API-Key": key})
     shown = client.post("/api/suggest", json={"text": "小区门口的路灯不亮了"}).json()
     assert shown["categories"][0]["name"] == "城乡建设"
     kept = client.post(

@@ -6,9 +6,12 @@ from telephony.ari import AriEndpoint, AriError
 from telephony.ari_fake import FakeCallControl
 
 
-def test_events_url_carries_app_credentials_and_subscribe_all() -> None:
-    url = AriEndpoint("http://127.0.0.1:18088", "hotline", "p4ss", "hotline").events_url
-    assert url == "ws://127.0.0.1:18088/ari/events?app=hotline&subscribeAll=true&api_key=hotline:p4ss"
+def test_events_url_carries_app_and_subscribe_all_but_no_password() -> None:
+    endpoint = AriEndpoint("http://127.0.0.1:18088", "hotline", "p4ss", "hotline")
+    assert endpoint.events_url == "ws://127.0.0.1:18088/ari/events?app=hotline&subscribeAll=true"
+    assert "p4ss" not in endpoint.events_url
+    # basic auth on the upgrade request: base64("hotline:p4ss")
+    assert endpoint.auth_headers == {"Authorization": "Basic aG90bGluZTpwNHNz"}
 
 
 async def test_fake_bridges_and_channels() -> None:
