@@ -54,7 +54,8 @@ class Settings(BaseSettings):
     metrics_port: int = Field(default=0, ge=0, le=65535)
     metrics_token: str = ""
 
-    # Routing / SLA scheduler
+    # Routing / SLA scheduler (the policy file: response minutes, working days, escalation; default shipped)
+    sla_policy_file: Path | None = None
     scheduler_poll_seconds: float = Field(default=0.25, gt=0, le=60)
     scheduler_batch_size: int = Field(default=500, gt=0)
 

@@ -53,7 +53,7 @@ def build(
 ) -> RoutingParts:
     map_domain()
     calendar = calendar or ChineseWorkCalendar()
-    policy_file = sla_policy_file or data_file("sla_policies.yaml")
+    policy_file = sla_policy_file or core.settings.sla_policy_file or data_file("sla_policies.yaml")
     ctx = RoutingContext(
         core.session_factory,
         core.write_session_factory,
