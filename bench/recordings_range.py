@@ -25,7 +25,8 @@ from kernel.bus import EventBus
 from kernel.settings import Settings
 from recordings import api
 from recordings.access import Listener
-from recordings.call_end import CallEndIngestor, IngestRules
+from recordings.call_end import CallEndIngestor
+from recordings.call_end_terms import IngestRules
 from recordings.calls import SqlCallLookup
 from recordings.compress import compress_recording
 from recordings.ingest import ingest

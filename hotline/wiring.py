@@ -14,7 +14,8 @@ from hotline.bootstrap import App
 from hotline.live_calls import LiveAssist
 from ivr.orders import order_number_from_keys
 from ivr.service import IvrServices
-from recordings.call_end import CallEndIngestor, IngestRules, start_ingest
+from recordings.call_end import CallEndIngestor, start_ingest
+from recordings.call_end_terms import IngestRules
 from routing.domain.errors import NotFound
 from routing.domain.events import WorkOrderAccepted
 from routing.repository import WorkOrderRepository

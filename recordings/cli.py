@@ -149,7 +149,8 @@ def retention(
 
 
 def _ingestor(hot: RecordingsParts, monitor_dir: Path | None = None) -> CallEndIngestor:
-    from recordings.call_end import CallEndIngestor, main_monitor_dir
+    from recordings.call_end import CallEndIngestor
+    from recordings.call_end_terms import main_monitor_dir
     from recordings.calls import SqlCallLookup
     from recordings.transcripts import SqlTranscriptSource
 

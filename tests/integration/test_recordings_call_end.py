@@ -21,7 +21,8 @@ from sqlalchemy import select
 from asr.events import CallTranscriptClosed, TranscriptSegment
 from hotline.bootstrap import App
 from hotline.wiring import recordings_on_call_end
-from recordings.call_end import CallEndIngestor, IngestRules
+from recordings.call_end import CallEndIngestor
+from recordings.call_end_terms import IngestRules
 from recordings.context import RecordingsContext
 from recordings.events import RecordingIngested, RecordingStored
 from recordings.orm import Recording, RecordingFile, RecordingIngest

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from recordings import audio, spool
-from recordings.call_end import transcript_summary
+from recordings.call_end_terms import transcript_summary
 from recordings.jobs import next_run
 from recordings.orders import OrderSummary, complaint_concerns
 from recordings.sampling import heated_words
