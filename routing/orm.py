@@ -362,18 +362,6 @@ order_negotiations = Table(
     Column("note", Text, nullable=False),
 )
 
-# Who saw a confidential caller's name and number, when, and through which channel (web page, API).
-order_contact_views = Table(
-    "order_contact_views",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("order_number", String(32), nullable=False, index=True),
-    Column("at", UTCDateTime, nullable=False),
-    Column("actor", String(64), nullable=False),
-    Column("actor_role", String(32), nullable=False),
-    Column("via", String(16), nullable=False),
-)
-
 # Append-only: the migration installs triggers that refuse UPDATE and DELETE on this table.
 order_audit = Table(
     "order_audit",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from routing.domain.enums import AssignmentRole, RequestKind
 from routing.domain.model import Actor, Target, WorkOrder
-from routing.orm import order_contact_views
 from routing.service_base import ServiceBase
 
 
@@ -123,17 +122,3 @@ class Rulings(ServiceBase):
                 self.ctx.policy,
             ),
         )
-
-    def record_contact_view(self, number: str, actor: Actor, via: str) -> None:
-        """A hotline person saw a confidential caller's name and number (GB/T 33358-2016): kept apart from the
-        order's history, so that reading never changes the order."""
-        with self.ctx.write_session_factory() as session, session.begin():
-            session.execute(
-                order_contact_views.insert().values(
-                    order_number=number,
-                    at=self.ctx.clock.now(),
-                    actor=actor.name[:64],
-                    actor_role=actor.role[:32],
-                    via=via[:16],
-                )
-            )

@@ -5,7 +5,7 @@ Revises: r0002
 Create Date: 2026-12-04 20:31:54.754701
 
 Cards are children of the order like its deadlines; catalogue editions keep each category's units and the
-keyword rules per edition; ``order_contact_views`` records who saw a confidential caller's contact details.
+keyword rules per edition.
 """
 
 from __future__ import annotations
@@ -39,21 +39,6 @@ def upgrade() -> None:
     with op.batch_alter_table("dispatch_catalogues", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_dispatch_catalogues_effective_from"), ["effective_from"], unique=False
-        )
-
-    op.create_table(
-        "order_contact_views",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("order_number", sa.String(length=32), nullable=False),
-        sa.Column("at", kernel.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("actor", sa.String(length=64), nullable=False),
-        sa.Column("actor_role", sa.String(length=32), nullable=False),
-        sa.Column("via", sa.String(length=16), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_order_contact_views")),
-    )
-    with op.batch_alter_table("order_contact_views", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_order_contact_views_order_number"), ["order_number"], unique=False
         )
 
     op.create_table(
@@ -207,10 +192,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_dispatch_catalogue_rules_catalogue_id"))
 
     op.drop_table("dispatch_catalogue_rules")
-    with op.batch_alter_table("order_contact_views", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_order_contact_views_order_number"))
 
-    op.drop_table("order_contact_views")
     with op.batch_alter_table("dispatch_catalogues", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_dispatch_catalogues_effective_from"))
 
