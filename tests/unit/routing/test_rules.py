@@ -232,3 +232,17 @@ def test_a_unit_cannot_make_the_callback_of_a_confidential_order() -> None:
         order.record_callback(head, NOW, CallbackOutcome.SATISFIED, True, 5, "", POLICY, CAL)
     order.record_callback(Actor("qa1", "qa"), NOW, CallbackOutcome.SATISFIED, True, 5, "", POLICY, CAL)
     assert order.state is OrderState.CLOSED
+
+
+def test_the_shipped_policy_sets_cards_and_objection_limits_per_policy() -> None:
+    from routing.domain.enums import CaseType, Urgency
+    from routing.reference import data_file, load_sla_policy
+
+    policy = load_sla_policy(data_file("sla_policies.yaml"))
+    normal = policy.terms_for(CaseType.COMPLAINT, Urgency.NORMAL)
+    assert (normal.yellow_response_minutes, normal.yellow_resolution_working_days) == (10, 1)
+    urgent = policy.terms_for(CaseType.COMPLAINT, Urgency.URGENT)
+    assert (urgent.yellow_response_minutes, urgent.yellow_resolution_working_days) == (3, 0)
+    redo = policy.terms_for(CaseType.COMPLAINT, Urgency.NORMAL, reopened=True)
+    assert (redo.response_minutes, redo.yellow_response_minutes) == (20, 5)
+    assert (policy.objection.window_hours, policy.objection.review_hours) == (24, 4)
