@@ -21,8 +21,9 @@ from routing.domain.enums import (
 )
 from routing.domain.errors import Conflict
 from routing.domain.escalation import Escalation
+from routing.domain.labels import ACTION_LABELS_ZH, STATE_LABELS_ZH
 from routing.domain.objections import Objections
-from routing.domain.order_base import ACTION_LABELS_ZH, STATE_LABELS_ZH, WorkOrderBase, _require_text
+from routing.domain.order_base import WorkOrderBase, _require_text
 from routing.domain.records import (
     Actor,
     Alarm,
@@ -108,13 +109,7 @@ class WorkOrder(Escalation, UnitRequests, Objections):
             raise Conflict(f"单位 {unit_code} 已签收", f"unit {unit_code} has already acknowledged")
         assignment.acknowledged_at = now
         assignment.acknowledged_by = actor.name
-        for d in self.pending_deadlines():
-            if d.unit_code == unit_code and d.kind in (
-                DeadlineKind.RESPONSE,
-                DeadlineKind.ESCALATION,
-                DeadlineKind.RESPONSE_WARNING,
-            ):
-                d.cancelled_at = now
+        self._stop_response_clock(unit_code, now)
         self._clear_yellow_cards(DeadlineKind.RESPONSE, unit_code, now)
         for alarm in self.alarms:
             if (

@@ -102,10 +102,7 @@ class Objections(WorkOrderBase):
         else:
             targets = [Target(a.unit_code, a.role) for a in self.active_assignments]
             check = None  # the same units again: nothing to check
-        request.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
-        request.decided_at = now
-        request.decided_by = actor.name
-        request.decision_note = note
+        request.decide(approve, actor.name, now, note)
         self._end_review(request.unit_code, now)
         self._dispatch_round(
             actor,
@@ -149,13 +146,7 @@ class Objections(WorkOrderBase):
             )
         )
         # Objecting is the unit's response: its response clock stops while the hotline reviews.
-        for d in self.pending_deadlines():
-            if d.unit_code == unit_code and d.kind in (
-                DeadlineKind.RESPONSE,
-                DeadlineKind.ESCALATION,
-                DeadlineKind.RESPONSE_WARNING,
-            ):
-                d.cancelled_at = now
+        self._stop_response_clock(unit_code, now)
         self._review_deadline(unit_code, now, policy)
         self._record(actor, now, "object", {}, {"unit": unit_code, "proposed_unit": proposed_unit}, reason)
 
@@ -192,10 +183,7 @@ class Objections(WorkOrderBase):
             raise InvalidInput(
                 f"单位 {replacement} 已在办理此工单", f"{replacement} already handles this order"
             )
-        request.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
-        request.decided_at = now
-        request.decided_by = actor.name
-        request.decision_note = note
+        request.decide(approve, actor.name, now, note)
         self._end_review(unit_code, now)
         assignment = next(a for a in self.active_assignments if a.unit_code == unit_code)
         terms = policy.terms_for(
@@ -283,12 +271,7 @@ class Objections(WorkOrderBase):
         if self.state is OrderState.RETURNED:
             request = self.pending_request(RequestKind.RETURN)
             assert request is not None
-            request.status = (
-                RequestStatus.APPROVED if leads[0] != request.unit_code else RequestStatus.REJECTED
-            )
-            request.decided_at = now
-            request.decided_by = actor.name
-            request.decision_note = note
+            request.decide(leads[0] != request.unit_code, actor.name, now, note)
             self._end_review(request.unit_code, now)
         self._dispatch_round(
             actor,

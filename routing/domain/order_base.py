@@ -26,6 +26,7 @@ from routing.domain.enums import (
     Urgency,
 )
 from routing.domain.errors import IllegalTransition, InvalidInput
+from routing.domain.labels import ACTION_LABELS_ZH, STATE_LABELS_ZH
 from routing.domain.records import (
     Actor,
     Alarm,
@@ -234,8 +235,7 @@ class WorkOrderBase:
                 d.cancelled_at = now
         for r in self.requests:  # a new round settles the assisting units' pending objections
             if r.kind is RequestKind.OBJECTION and r.status is RequestStatus.PENDING:
-                r.status = RequestStatus.REJECTED if r.unit_code in codes else RequestStatus.APPROVED
-                r.decided_at, r.decided_by, r.decision_note = now, actor.name, "随重新派单处理"
+                r.decide(r.unit_code not in codes, actor.name, now, "随重新派单处理")
         self.dispatch_round += 1
         terms = policy.terms_for(self.case_type, self.urgency, self.urgent_class, reopened=reopened)
         response_due = now + timedelta(minutes=terms.response_minutes)
@@ -297,6 +297,16 @@ class WorkOrderBase:
                 else DeadlineKind.RESOLUTION_WARNING
             )
             self.deadlines.append(Deadline(kind, at, unit, created_at=now))
+
+    def _stop_response_clock(self, unit: str, now: datetime) -> None:
+        """The unit responded (acknowledged, or objected): its response clock, ladder and warning stop."""
+        for d in self.pending_deadlines():
+            if d.unit_code == unit and d.kind in (
+                DeadlineKind.RESPONSE,
+                DeadlineKind.ESCALATION,
+                DeadlineKind.RESPONSE_WARNING,
+            ):
+                d.cancelled_at = now
 
     def _clear_yellow_cards(self, clock: DeadlineKind, unit: str, now: datetime) -> None:
         """The unit met the deadline it was warned about: its yellow card no longer shows."""
@@ -381,31 +391,3 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = str(value)
     return out
-
-
-STATE_LABELS_ZH = {
-    OrderState.ACCEPTED: "已受理",
-    OrderState.DISPATCHED: "已派单",
-    OrderState.ACKNOWLEDGED: "已签收",
-    OrderState.IN_PROGRESS: "办理中",
-    OrderState.RETURNED: "退单待裁定",
-    OrderState.RESOLVED: "已办结待回访",
-    OrderState.CLOSED: "已归档",
-}
-
-
-ACTION_LABELS_ZH = {
-    "dispatch": "派单",
-    "acknowledge": "签收",
-    "start_work": "开始办理",
-    "resolve": "办结",
-    "return": "退单",
-    "rule_on_return": "裁定退单",
-    "request_extension": "申请延期",
-    "record_callback": "登记回访",
-    "reopen": "重办",
-    "answer_on_the_spot": "当场答复",
-    "add_progress_note": "填写进展",
-    "object": "提出派单异议",
-    "negotiate": "协商派单",
-}

@@ -111,6 +111,10 @@ class OrderRequest:
     decision_note: str = ""
     id: int | None = None
 
+    def decide(self, approve: bool, by: str, at: datetime, note: str) -> None:
+        self.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
+        self.decided_at, self.decided_by, self.decision_note = at, by, note
+
 
 @dataclass(eq=False)
 class CallbackRecord:

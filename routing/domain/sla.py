@@ -94,16 +94,20 @@ class SlaPolicy:
 
 def add_working_days(start: datetime, days: int, calendar: WorkCalendar) -> datetime:
     """The same local time of day on the ``days``-th working day after ``start``'s local date."""
+    return _step_working_days(start, days, calendar, 1)
+
+
+def _step_working_days(when: datetime, days: int, calendar: WorkCalendar, step: int) -> datetime:
     if days <= 0:
-        return start
-    local = start.astimezone(HAIKOU)
+        return when
+    local = when.astimezone(HAIKOU)
     day = local.date()
     counted = 0
     while counted < days:
-        day += timedelta(days=1)
+        day += timedelta(days=step)
         if calendar.is_workday(day):
             counted += 1
-    return datetime.combine(day, local.timetz()).astimezone(start.tzinfo)
+    return datetime.combine(day, local.timetz()).astimezone(when.tzinfo)
 
 
 def yellow_card_at(
@@ -127,16 +131,7 @@ def yellow_card_at(
 def subtract_working_days(end: datetime, days: int, calendar: WorkCalendar) -> datetime:
     """The same local time of day on the ``days``-th working day before ``end``'s local date (a yellow card
     "one working day before" a resolution deadline due Monday 09:00 falls on the Friday before, 09:00)."""
-    if days <= 0:
-        return end
-    local = end.astimezone(HAIKOU)
-    day = local.date()
-    counted = 0
-    while counted < days:
-        day -= timedelta(days=1)
-        if calendar.is_workday(day):
-            counted += 1
-    return datetime.combine(day, local.timetz()).astimezone(end.tzinfo)
+    return _step_working_days(end, days, calendar, -1)
 
 
 def working_days_between(start: datetime, end: datetime, calendar: WorkCalendar) -> int:

@@ -12,7 +12,6 @@ from routing.domain.enums import (
     DeadlineKind,
     OrderState,
     RequestKind,
-    RequestStatus,
 )
 from routing.domain.errors import Conflict, Forbidden, IllegalTransition, InvalidInput
 from routing.domain.order_base import UNIT_ACTOR_ROLES, WorkOrderBase, _require_text
@@ -77,10 +76,7 @@ class UnitRequests(WorkOrderBase):
         request = self.pending_request(kind)
         if request is None or (request_id is not None and request.id != request_id):
             raise Conflict("没有待审批的此类申请", f"no pending {kind.value} request")
-        request.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
-        request.decided_at = now
-        request.decided_by = actor.name
-        request.decision_note = note
+        request.decide(approve, actor.name, now, note)
         before: dict[str, Any] = {"request": kind.value, "status": "pending"}
         after: dict[str, Any] = {"request": kind.value, "status": request.status.value}
         if approve and kind is RequestKind.EXTENSION and request.extend_days:
