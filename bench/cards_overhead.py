@@ -30,6 +30,7 @@ from kernel.settings import Settings
 from routing.commands import IntakeCommand
 from routing.domain.enums import Channel
 from routing.domain.model import Actor
+from routing.domain.sla import SlaTerms
 from routing.reference import seed_all
 
 ADMIN = os.environ.get("HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -77,12 +78,18 @@ def main() -> None:
             seed_all(session, now=clock.now())
         hot.reload_reference()
         on = hot.routing.policy
+
+        def quiet(terms: SlaTerms) -> SlaTerms:
+            return dataclasses.replace(terms, yellow_response_minutes=0, yellow_resolution_working_days=0)
+
         off = dataclasses.replace(
             on,
-            default=dataclasses.replace(
-                on.default, yellow_response_minutes=0, yellow_resolution_working_days=0
-            ),
+            default=quiet(on.default),
+            reopen=quiet(on.reopen),
+            urgent=quiet(on.urgent),
+            by_case_type=tuple((kind, quiet(terms)) for kind, terms in on.by_case_type),
         )
+        hot.routing.policy = off
         intake_ms(hot, 20, "warm-up")
         with_cards: list[float] = []
         without: list[float] = []
