@@ -77,7 +77,7 @@ def main() -> None:
         with hot.session_factory() as session, session.begin():
             seed_all(session, now=clock.now())
         hot.reload_reference()
-        on = hot.routing.policy
+        on = hot.routing_context.policy
 
         def quiet(terms: SlaTerms) -> SlaTerms:
             return dataclasses.replace(terms, yellow_response_minutes=0, yellow_resolution_working_days=0)
@@ -89,15 +89,15 @@ def main() -> None:
             urgent=quiet(on.urgent),
             by_case_type=tuple((kind, quiet(terms)) for kind, terms in on.by_case_type),
         )
-        hot.routing.policy = off
+        hot.routing_context.policy = off
         intake_ms(hot, 20, "warm-up")
         with_cards: list[float] = []
         without: list[float] = []
         block = max(args.orders // 10, 1)
         for b in range(10):
-            hot.routing.policy = off
+            hot.routing_context.policy = off
             without += intake_ms(hot, block, f"off{b}")
-            hot.routing.policy = on
+            hot.routing_context.policy = on
             with_cards += intake_ms(hot, block, f"on{b}")
         clock.advance(minutes=20)  # the yellow cards of the orders filed with warnings fall due
         t = time.perf_counter()

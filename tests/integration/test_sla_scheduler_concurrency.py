@@ -85,7 +85,7 @@ def test_four_schedulers_issue_each_yellow_and_red_card_once(hot: App, clock: Fa
         )
     for minutes in (20, 10):  # the yellow cards (10 minutes before), then the red cards (the breach)
         clock.advance(minutes=minutes)
-        schedulers = [SlaScheduler(hot.routing, batch_size=4) for _ in range(4)]
+        schedulers = [SlaScheduler(hot.routing_context, batch_size=4) for _ in range(4)]
         threads = [threading.Thread(target=s.run_once) for s in schedulers]
         for t in threads:
             t.start()
