@@ -32,8 +32,8 @@ def intake(hot: App, **extra: object) -> str:
 
 
 def test_a_confidential_caller_is_hidden_from_the_unit_without_reveal(hot: App) -> None:
-    demo_accounts(hot)
-    web = make_web(hot)
+    demo_accounts(hot.desk)
+    web = make_web(hot.desk)
     agent, dept = TestClient(web), TestClient(web)
     token = login(agent, "agent1")
     r = agent.post(
@@ -69,8 +69,8 @@ def test_a_confidential_caller_is_hidden_from_the_unit_without_reveal(hot: App) 
 
 
 def test_ordinary_orders_keep_the_audited_reveal(hot: App) -> None:
-    demo_accounts(hot)
-    web = make_web(hot)
+    demo_accounts(hot.desk)
+    web = make_web(hot.desk)
     agent, dept = TestClient(web), TestClient(web)
     number = file_order(agent, hot, login(agent, "agent1"))
     token = login(dept, "dept1")
@@ -79,8 +79,8 @@ def test_ordinary_orders_keep_the_audited_reveal(hot: App) -> None:
 
 
 def test_yellow_then_red_card_in_the_inbox_and_on_the_wallboard(hot: App, clock: FakeClock) -> None:
-    demo_accounts(hot)
-    web = make_web(hot)
+    demo_accounts(hot.desk)
+    web = make_web(hot.desk)
     dept, sup = TestClient(web), TestClient(web)
     number = intake(hot)
     login(dept, "dept1")
@@ -102,8 +102,8 @@ def test_yellow_then_red_card_in_the_inbox_and_on_the_wallboard(hot: App, clock:
 
 
 def test_an_assisting_unit_objects_and_the_hotline_rules(hot: App) -> None:
-    demo_accounts(hot)
-    web = make_web(hot)
+    demo_accounts(hot.desk)
+    web = make_web(hot.desk)
     dept, sup = TestClient(web), TestClient(web)
     number = intake(
         hot,
@@ -148,8 +148,8 @@ def test_an_assisting_unit_objects_and_the_hotline_rules(hot: App) -> None:
 
 
 def test_negotiation_records_the_units_and_dispatches(hot: App) -> None:
-    demo_accounts(hot)
-    web = make_web(hot)
+    demo_accounts(hot.desk)
+    web = make_web(hot.desk)
     sup = TestClient(web)
     number = intake(hot, dispatch=False)
     token = login(sup, "leader1")
