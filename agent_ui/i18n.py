@@ -30,6 +30,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "nav.inbox": ("单位待办", "Unit inbox"),
     "nav.wallboard": ("监控大屏", "Wallboard"),
     "nav.rulings": ("退单与审批", "Rulings & approvals"),
+    "nav.negotiations": ("协商派单", "Negotiation"),
     "nav.callbacks": ("回访", "Callbacks"),
     "nav.scorecards": ("质检评分表", "Scorecards"),
     "nav.reviews": ("质检", "QA reviews"),

@@ -10,12 +10,20 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from routing.domain.enums import OPEN_STATES, AssignmentRole, OrderState, RequestStatus, SupervisionState
+from routing.domain.enums import (
+    OPEN_STATES,
+    AssignmentRole,
+    CardColor,
+    OrderState,
+    RequestStatus,
+    SupervisionState,
+)
 from routing.orm import (
     Category,
     Unit,
     order_alarms,
     order_assignments,
+    order_cards,
     order_requests,
     order_supervisions,
     work_orders,
@@ -131,6 +139,7 @@ class PendingRequest:
     reason: str
     extend_days: int | None
     appeal_target: str | None
+    proposed_unit: str | None = None
 
 
 def pending_requests(session: Session, kinds: list[str]) -> list[PendingRequest]:
@@ -152,6 +161,7 @@ def pending_requests(session: Session, kinds: list[str]) -> list[PendingRequest]
             r.reason,
             r.extend_days,
             r.appeal_target,
+            r.proposed_unit,
         )
         for r in rows
     ]
@@ -322,6 +332,8 @@ class UnitScore:
     resolved: int
     callbacks: int
     satisfied: int
+    yellow_cards: int = 0
+    red_cards: int = 0
 
 
 def unit_score(session: Session, unit_code: str, since: datetime) -> UnitScore:
@@ -354,7 +366,24 @@ def unit_score(session: Session, unit_code: str, since: datetime) -> UnitScore:
         .all()
     )
     satisfied = sum(1 for o in cbs if o in ("satisfied", "basically_satisfied"))
-    return UnitScore(len(received), in_time, resolved, len(cbs), satisfied)
+    cards = dict(
+        session.execute(
+            select(order_cards.c.color, func.count())
+            .where(order_cards.c.unit_code == unit_code, order_cards.c.issued_at >= since)
+            .group_by(order_cards.c.color)
+        )
+        .tuples()
+        .all()
+    )
+    return UnitScore(
+        len(received),
+        in_time,
+        resolved,
+        len(cbs),
+        satisfied,
+        int(cards.get(CardColor.YELLOW.value, 0)),
+        int(cards.get(CardColor.RED.value, 0)),
+    )
 
 
 @dataclass(frozen=True)

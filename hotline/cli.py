@@ -17,6 +17,7 @@ import ivr.cli
 import recordings.cli
 import routing.apikeys_cli
 import routing.callback_cli
+import routing.catalogue_cli
 import routing.kb.cli
 import routing.suggest.cli
 import telephony.cli
@@ -45,6 +46,7 @@ app.add_typer(recordings.cli.app, name="recordings")
 app.add_typer(agent_ui.cli.app, name="users")
 app.add_typer(routing.callback_cli.app, name="callbacks")
 app.add_typer(routing.apikeys_cli.app, name="apikeys")
+app.add_typer(routing.catalogue_cli.app, name="catalogue")
 campaign.add_commands(routing.callback_cli.app)
 
 
@@ -124,7 +126,8 @@ def seed(ctx: typer.Context) -> None:
             report = seed_all(session, progress=step)
     console.print(
         f"units {report.units}, duties {report.duties}, categories {report.categories}, "
-        f"dispatch rules {report.dispatch_rules}, urgent classes {report.urgent_classes}"
+        f"dispatch rules {report.dispatch_rules}, urgent classes {report.urgent_classes}, "
+        f"dispatch catalogue {report.catalogue_version or '-'}"
     )
 
 

@@ -66,6 +66,8 @@ class IntakeCommand(BaseModel):
     call_id: Annotated[SafeText, Field(max_length=64)] | None = None
     # The client's own reference: the same one from the same client again returns the first order.
     external_ref: Annotated[SafeText, Field(min_length=1, max_length=64)] | None = None
+    # GB/T 33358-2016: the caller asks that the units not learn who they are (set by the agent at intake).
+    confidential: StrictBool = False
 
     @field_validator("citizen_phone")
     @classmethod

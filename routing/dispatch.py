@@ -127,11 +127,7 @@ class Dispatcher:
                     reasons.append(f"描述含「{hit}」，按规则「{rule.name}」派{self._name(lead)}")
                     break
         if category is not None:
-            cat_lead = category.lead_unit
-            if district and category.district_lead and district in DISTRICT_SUFFIX:
-                candidate = category.district_lead.format(district=DISTRICT_SUFFIX[district])
-                if candidate in self.units:
-                    cat_lead = candidate
+            cat_lead = self._category_lead(category, district)
             if lead is None:
                 lead = cat_lead
                 reasons.append(f"分类「{category.path}」由{self._name(lead)}主办")
@@ -149,6 +145,19 @@ class Dispatcher:
             if code != lead and code in self.units:
                 targets.append(Target(code, AssignmentRole.ASSIST))
         return Routing(targets, reasons, urgent.code if urgent else None, district)
+
+    def matter_owner(self, category_id: int | None, district: str | None) -> str | None:
+        """The unit the catalogue makes responsible for a category (its district counterpart where known):
+        whose duty the matter is, whatever unit a dispatcher chose."""
+        category = self.categories.get(category_id) if category_id is not None else None
+        return self._category_lead(category, district) if category is not None else None
+
+    def _category_lead(self, category: CategoryInfo, district: str | None) -> str:
+        if district and category.district_lead and district in DISTRICT_SUFFIX:
+            candidate = category.district_lead.format(district=DISTRICT_SUFFIX[district])
+            if candidate in self.units:
+                return candidate
+        return category.lead_unit
 
     def _territorial(self, code: str, district: str | None) -> str:
         """属地管理: a city bureau's case inside a known district goes to that district's own bureau of the

@@ -12,11 +12,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from xml.sax.saxutils import escape
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from routing.access import held_by, listing_unit
 from routing.apikeys import ApiClient, authenticate
@@ -100,7 +101,7 @@ def _service(c: Category) -> dict[str, Any]:
         "service_code": str(c.id),
         "service_name": c.level3,
         "description": c.path,
-        "metadata": False,
+        "metadata": True,  # one optional attribute: the caller's confidentiality (see the definition)
         "type": "realtime",
         "keywords": f"{c.level1},{c.level2},{c.level3}",
         "group": c.level1,
@@ -137,30 +138,72 @@ def _unit_names(session: Session) -> dict[str, str]:
     return {code: name for code, name in session.execute(select(Unit.code, Unit.name))}
 
 
+# ---- discovery, services, service definitions (GeoReport v2 and Service Discovery) --------------------------
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-12-04T00:00:00Z"  # when this endpoint's behaviour last changed (Service Discovery)
+MIME_TYPES = ("text/xml", "application/json")
+CONFIDENTIAL_ATTRIBUTE = "confidential"
+
+
+def discovery_document(base_url: str) -> dict[str, Any]:
+    """Service Discovery (wiki.open311.org/Service_Discovery): who to contact, how to get a key, and the
+    endpoints with their specification, URL, changeset, type and formats as MIME types."""
+    return {
+        "changeset": CHANGESET,
+        "contact": "海口12345政府服务热线 Haikou 12345 hotline: 0898-12345",
+        "key_service": "API 密钥由热线系统管理员签发 / API keys are issued by the hotline's administrators",
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": base_url,
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": list(MIME_TYPES),
+            }
+        ],
+    }
+
+
+def _xml_element(name: str, value: Any) -> str:
+    """One element; a list becomes repeated children named by the singular (endpoints → endpoint)."""
+    if isinstance(value, dict):
+        return f"<{name}>{''.join(_xml_element(k, v) for k, v in value.items())}</{name}>"
+    if isinstance(value, list):
+        child = name[:-1] if name.endswith("s") else name
+        return f"<{name}>{''.join(_xml_element(child, v) for v in value)}</{name}>"
+    return f"<{name}>{_xml_value(value)}</{name}>"
+
+
+def render_document(fmt: str, root: str, document: dict[str, Any]) -> Response:
+    """A single JSON object, or an XML document whose root element holds the same fields."""
+    if fmt == "json":
+        return JSONResponse(document)
+    body = '<?xml version="1.0" encoding="utf-8"?>' + _xml_element(root, document)
+    return Response(body, media_type="text/xml; charset=utf-8")
+
+
 @router.get("/discovery.{fmt}")
 def discovery(fmt: str, request: Request) -> Response:
     base = str(request.base_url).rstrip("/") + "/open311/v2/"
-    rows = [
-        {
-            "changeset": "2026-11-22T00:00:00Z",
-            "contact": "12345",
-            "key_service": "hotline administrators",
-            "endpoints": [
-                {
-                    "specification": "http://wiki.open311.org/GeoReport_v2",
-                    "url": base,
-                    "changeset": "2026-11-22T00:00:00Z",
-                    "type": "production",
-                    "formats": ["json", "xml"],
-                }
-            ],
-        }
-    ]
-    if _format(fmt) == "json":
-        return JSONResponse(rows[0])
-    return render(
-        fmt, "discovery", "endpoint", [{"url": base, "specification": "http://wiki.open311.org/GeoReport_v2"}]
-    )
+    return render_document(_format(fmt), "discovery", discovery_document(base))
+
+
+def _confidential_attribute() -> dict[str, Any]:
+    """GB/T 33358-2016: a caller may ask that the units not learn who they are. Every service accepts it as
+    ``attribute[confidential]=true`` on POST."""
+    return {
+        "variable": True,
+        "code": CONFIDENTIAL_ATTRIBUTE,
+        "datatype": "singlevaluelist",
+        "required": False,
+        "datatype_description": "true / false",
+        "order": 1,
+        "description": "对承办单位保密来电人身份 / Keep the caller's identity from the handling units",
+        "values": [
+            {"key": "true", "name": "保密 / confidential"},
+            {"key": "false", "name": "不保密 / not confidential"},
+        ],
+    }
 
 
 @router.get("/services.{fmt}")
@@ -178,51 +221,48 @@ def service_definition(code: str, fmt: str, hot: HotDep) -> Response:
         category = session.get(Category, int(code)) if _is_code(code) else None
     if category is None:
         raise Open311Error(404, f"service_code {code} not found")
-    if fmt == "json":
-        return JSONResponse({"service_code": str(category.id), "attributes": []})
-    return render(fmt, "service_definition", "attributes", [{"service_code": str(category.id)}])
+    document = {"service_code": str(category.id), "attributes": [_confidential_attribute()]}
+    return render_document(fmt, "service_definition", document)
 
 
 @router.post("/requests.{fmt}")
-def create_request(
-    fmt: str,
-    hot: HotDep,
-    api_key: Annotated[str, Form()] = "",
-    service_code: Annotated[str, Form()] = "",
-    description: Annotated[str, Form()] = "",
-    address_string: Annotated[str, Form()] = "",
-    phone: Annotated[str, Form()] = "",
-    first_name: Annotated[str, Form()] = "",
-    last_name: Annotated[str, Form()] = "",
-    email: Annotated[str, Form()] = "",
-    lat: Annotated[str, Form()] = "",
-    long: Annotated[str, Form()] = "",
-    device_id: Annotated[str, Form()] = "",
-    account_id: Annotated[str, Form()] = "",
-    media_url: Annotated[str, Form()] = "",
-) -> Response:
+async def create_request(fmt: str, request: Request, hot: HotDep) -> Response:
+    """POST Service Request: form-encoded, as the spec says; ``attribute[code]`` fields carry the service
+    definition's attributes. ``jurisdiction_id`` is accepted and ignored (one jurisdiction)."""
     fmt = _format(fmt)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    return await run_in_threadpool(_create, fmt, form, hot)
+
+
+def _create(fmt: str, form: dict[str, str], hot: RoutingParts) -> Response:
+    api_key = form.get("api_key", "")
     client = authenticate(hot.session_factory, api_key) if api_key else None
     if client is None:
         raise Open311Error(403, "api_key missing or invalid")
     if client.role not in INTAKE_ROLES:  # a unit's key handles orders; it does not file them
         raise Open311Error(403, f"a {client.role} key may not file requests")
+    service_code = form.get("service_code", "")
     if not _is_code(service_code):
         raise Open311Error(400, "service_code missing or not a number")
-    if not (address_string or (lat and long)):
-        raise Open311Error(400, "a location is required: address_string or lat & long")
-    location = address_string or f"lat {lat}, long {long}"
-    name = f"{last_name}{first_name}".strip()
+    address, lat, long = form.get("address_string", ""), form.get("lat", ""), form.get("long", "")
+    if not (address or form.get("address_id") or (lat and long)):
+        raise Open311Error(400, "a location is required: address_string, address_id or lat & long")
+    confidential = form.get(f"attribute[{CONFIDENTIAL_ATTRIBUTE}]", "false").strip().lower()
+    if confidential not in ("true", "false", ""):
+        raise Open311Error(400, f"attribute[{CONFIDENTIAL_ATTRIBUTE}] must be true or false")
+    location = address or form.get("address_id", "") or f"lat {lat}, long {long}"
+    name = f"{form.get('last_name', '')}{form.get('first_name', '')}".strip()
     try:
         cmd = IntakeCommand(
             channel=Channel.OPEN311,
             category_id=int(service_code),
-            description=description,
-            citizen_phone=phone,
+            description=form.get("description", ""),
+            citizen_phone=form.get("phone", ""),
             citizen_name=name[:64],
             location_text=location[:500],
             # device_id / account_id name the citizen's device or account, not this request: they are no
             # idempotency key (routing.services.submit), so they are not stored as external_ref.
+            confidential=confidential == "true",
         )
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy import event as sa_event
@@ -30,7 +32,9 @@ from routing.domain.model import (
     Assignment,
     AuditEvent,
     CallbackRecord,
+    Card,
     Deadline,
+    Negotiation,
     OrderRequest,
     SupervisionOrder,
     WorkOrder,
@@ -118,6 +122,59 @@ class UrgentClass(Base):
     response_minutes: Mapped[int] = mapped_column(Integer)
 
 
+class DispatchCatalogue(Base):
+    """One edition of the dispatch catalogue (派单目录): which unit handles each category, and the keyword
+    rules, from ``effective_from`` until the next edition takes over. Editions are never changed once in
+    force; a correction is a new edition."""
+
+    __tablename__ = "dispatch_catalogues"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(32), unique=True)
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    loaded_by: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    entries: Mapped[list[CatalogueEntry]] = relationship(
+        back_populates="catalogue", cascade="all, delete-orphan", order_by="CatalogueEntry.id"
+    )
+    rules: Mapped[list[CatalogueRule]] = relationship(
+        back_populates="catalogue", cascade="all, delete-orphan", order_by="CatalogueRule.priority"
+    )
+
+
+class CatalogueEntry(Base):
+    """A category's responsible unit(s) in one catalogue edition."""
+
+    __tablename__ = "dispatch_catalogue_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    catalogue_id: Mapped[int] = mapped_column(
+        ForeignKey("dispatch_catalogues.id", ondelete="CASCADE"), index=True
+    )
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    lead_unit: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    assist_units: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    district_lead: Mapped[str | None] = mapped_column(String(96), nullable=True)
+    catalogue: Mapped[DispatchCatalogue] = relationship(back_populates="entries")
+    __table_args__ = (UniqueConstraint("catalogue_id", "category_id"),)
+
+
+class CatalogueRule(Base):
+    """A keyword rule in one catalogue edition."""
+
+    __tablename__ = "dispatch_catalogue_rules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    catalogue_id: Mapped[int] = mapped_column(
+        ForeignKey("dispatch_catalogues.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    keywords: Mapped[list[str]] = mapped_column(JSONType)
+    level1: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lead_unit: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    assist_units: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    priority: Mapped[int] = mapped_column(Integer, default=100)
+    catalogue: Mapped[DispatchCatalogue] = relationship(back_populates="rules")
+
+
 class ApiClientRow(Base):
     """An integration that calls the REST or Open311 API with a key (only its SHA-256 is kept)."""
 
@@ -152,6 +209,8 @@ work_orders = Table(
     Column("location_text", String(500), nullable=False),
     Column("district", String(16)),
     Column("external_ref", String(64), index=True),
+    Column("confidential", Boolean, nullable=False, default=False, server_default=false()),
+    Column("catalogue_version", String(32)),
     Column("state", _enum(enums.OrderState), nullable=False, index=True),
     Column("reply", Text, nullable=False, default=""),
     Column("resolution_kind", String(32)),
@@ -238,6 +297,7 @@ order_requests = Table(
     Column("status", _enum(enums.RequestStatus), nullable=False, index=True),
     Column("extend_days", Integer),
     Column("appeal_target", String(32)),
+    Column("proposed_unit", String(64)),
     Column("decided_at", UTCDateTime),
     Column("decided_by", String(64)),
     Column("decision_note", Text, nullable=False, default=""),
@@ -273,6 +333,33 @@ order_supervisions = Table(
     Column("acknowledged_at", UTCDateTime),
     Column("resolved_at", UTCDateTime),
     Column("referred_at", UTCDateTime),
+)
+
+order_cards = Table(
+    "order_cards",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", ForeignKey("work_orders.id"), nullable=False, index=True),
+    Column("color", _enum(enums.CardColor), nullable=False),
+    Column("clock", _enum(enums.DeadlineKind), nullable=False),
+    Column("unit_code", String(64), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("cleared_at", UTCDateTime),
+    Index("ix_order_cards_unit_issued", "unit_code", "issued_at"),
+)
+
+order_negotiations = Table(
+    "order_negotiations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", ForeignKey("work_orders.id"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("by", String(64), nullable=False),
+    Column("participants", JSONType, nullable=False),
+    Column("lead_unit", String(64), nullable=False),
+    Column("assist_units", JSONType, nullable=False),
+    Column("note", Text, nullable=False),
 )
 
 # Append-only: the migration installs triggers that refuse UPDATE and DELETE on this table.
@@ -317,6 +404,8 @@ def map_domain() -> None:
     mapper_registry.map_imperatively(CallbackRecord, order_callbacks)
     mapper_registry.map_imperatively(SupervisionOrder, order_supervisions)
     mapper_registry.map_imperatively(AuditEvent, order_audit)
+    mapper_registry.map_imperatively(Card, order_cards)
+    mapper_registry.map_imperatively(Negotiation, order_negotiations)
 
     def children(cls: type, order_by: Column[int]) -> object:
         return relationship(cls, order_by=order_by, cascade="all, delete-orphan", lazy="selectin")
@@ -332,6 +421,8 @@ def map_domain() -> None:
             "requests": children(OrderRequest, order_requests.c.id),
             "callbacks": children(CallbackRecord, order_callbacks.c.id),
             "supervisions": children(SupervisionOrder, order_supervisions.c.id),
+            "cards": children(Card, order_cards.c.id),
+            "negotiations": children(Negotiation, order_negotiations.c.id),
             "history": children(AuditEvent, order_audit.c.id),
         },
     )

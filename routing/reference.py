@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from routing.domain.enums import CaseType
 from routing.domain.errors import InvalidInput
-from routing.domain.sla import EscalationTerms, SlaPolicy, SlaTerms, SupervisionTerms
+from routing.domain.sla import EscalationTerms, ObjectionTerms, SlaPolicy, SlaTerms, SupervisionTerms
 from routing.orm import Category, DispatchRule, Duty, Unit, UrgentClass
 
 DISTRICTS = {"秀英区": "xiuying", "龙华区": "longhua", "琼山区": "qiongshan", "美兰区": "meilan"}
@@ -53,6 +54,7 @@ class LoadReport:
     categories: int = 0
     dispatch_rules: int = 0
     urgent_classes: int = 0
+    catalogue_version: str | None = None
 
 
 def load_units(session: Session, path: Path) -> tuple[int, int]:
@@ -125,15 +127,32 @@ def _parents_first(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return ordered
 
 
-def load_categories(session: Session, taxonomy_csv: Path, rules_path: Path) -> int:
-    """Load the three-level taxonomy and resolve each leaf to its unit(s) by the most specific rule."""
+@dataclass(frozen=True)
+class ResolvedCategory:
+    """A taxonomy leaf with the unit(s) the catalogue file makes responsible for it."""
+
+    level1: str
+    level2: str
+    level3: str
+    lead: str
+    assist: list[str]
+    district_lead: str | None
+    case_type: str
+    urgent: bool
+
+    @property
+    def path(self) -> str:
+        return f"{self.level1}/{self.level2}/{self.level3}"
+
+
+def resolve_categories(taxonomy_csv: Path, rules_path: Path, unit_codes: set[str]) -> list[ResolvedCategory]:
+    """Each leaf of the taxonomy resolved to its unit(s) by the most specific rule (validated: an unknown unit
+    or a leaf without a rule is an error and nothing is loaded)."""
     rules = (_read_yaml(rules_path) or {}).get("rules") or []
     by_key: dict[tuple[str | None, str | None, str | None], dict[str, Any]] = {}
     for r in rules:
         by_key[(r.get("level1"), r.get("level2"), r.get("level3"))] = r
-    unit_codes = set(session.scalars(select(Unit.code)))
-    existing = {c.path: c for c in session.scalars(select(Category))}
-    count = 0
+    out: list[ResolvedCategory] = []
     with taxonomy_csv.open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
             l1, l2, l3 = row["level1"].strip(), row["level2"].strip(), row["level3"].strip()
@@ -159,30 +178,46 @@ def load_categories(session: Session, taxonomy_csv: Path, rules_path: Path) -> i
                         )
             case_type = rule.get("case_type") or "complaint"
             CaseType(case_type)
-            path = f"{l1}/{l2}/{l3}"
-            cat = existing.get(path) or Category(path=path, level1=l1, level2=l2, level3=l3)
-            cat.case_type = case_type
-            cat.urgent = bool(rule.get("urgent"))
-            cat.lead_unit = lead
-            cat.assist_units = assist
-            cat.district_lead = template
-            session.add(cat)
-            count += 1
-    session.flush()
-    return count
+            out.append(
+                ResolvedCategory(l1, l2, l3, lead, assist, template, case_type, bool(rule.get("urgent")))
+            )
+    return out
 
 
-def load_dispatch_rules(session: Session, path: Path) -> int:
-    rules = (_read_yaml(path) or {}).get("rules") or []
+def load_categories(session: Session, taxonomy_csv: Path, rules_path: Path) -> int:
+    """Load the three-level taxonomy and resolve each leaf to its unit(s) by the most specific rule."""
     unit_codes = set(session.scalars(select(Unit.code)))
-    session.execute(delete(DispatchRule))
-    for i, r in enumerate(rules):
+    existing = {c.path: c for c in session.scalars(select(Category))}
+    resolved = resolve_categories(taxonomy_csv, rules_path, unit_codes)
+    for r in resolved:
+        cat = existing.get(r.path) or Category(path=r.path, level1=r.level1, level2=r.level2, level3=r.level3)
+        cat.case_type = r.case_type
+        cat.urgent = r.urgent
+        cat.lead_unit = r.lead
+        cat.assist_units = r.assist
+        cat.district_lead = r.district_lead
+        session.add(cat)
+    session.flush()
+    return len(resolved)
+
+
+def read_keyword_rules(path: Path, unit_codes: set[str]) -> list[dict[str, Any]]:
+    """The keyword dispatch rules of a file, in priority order, validated."""
+    rules: list[dict[str, Any]] = (_read_yaml(path) or {}).get("rules") or []
+    for r in rules:
         for code in [r["lead"], *(r.get("assist") or [])]:
             if code not in unit_codes:
                 raise InvalidInput(
                     f"派单规则 {r['name']} 引用了不存在的单位 {code}",
                     f"rule {r['name']}: unknown unit {code}",
                 )
+    return rules
+
+
+def load_dispatch_rules(session: Session, path: Path) -> int:
+    rules = read_keyword_rules(path, set(session.scalars(select(Unit.code))))
+    session.execute(delete(DispatchRule))
+    for i, r in enumerate(rules):
         session.add(
             DispatchRule(
                 name=r["name"],
@@ -224,11 +259,18 @@ def load_sla_policy(path: Path, urgent_classes: list[tuple[str, int]] | None = N
         return SlaTerms(
             int(values.get("response_minutes", base.response_minutes)),
             int(values.get("resolution_working_days", base.resolution_working_days)),
+            int(values.get("yellow_response_minutes", base.yellow_response_minutes)),
+            int(values.get("yellow_resolution_working_days", base.yellow_resolution_working_days)),
         )
 
     base = terms(default, SlaTerms(30, 5))
-    reopen = SlaTerms(
-        int(default.get("reopen_response_minutes", 20)), int(default.get("reopen_resolution_working_days", 3))
+    reopen = terms(
+        {
+            "response_minutes": default.get("reopen_response_minutes", 20),
+            "resolution_working_days": default.get("reopen_resolution_working_days", 3),
+            **(doc.get("reopen") or {}),
+        },
+        base,
     )
     by_type = tuple((CaseType(k), terms(v or {}, base)) for k, v in (doc.get("by_case_type") or {}).items())
     esc = doc.get("escalation") or {}
@@ -236,17 +278,23 @@ def load_sla_policy(path: Path, urgent_classes: list[tuple[str, int]] | None = N
     return SlaPolicy(
         default=base,
         reopen=reopen,
-        urgent=terms(doc.get("urgent") or {}, SlaTerms(10, 1)),
+        urgent=terms(doc.get("urgent") or {}, replace(base, response_minutes=10, resolution_working_days=1)),
         by_case_type=by_type,
         urgent_classes=tuple(urgent_classes or ()),
         escalation=EscalationTerms(**{k: int(v) for k, v in esc.items()}),
         supervision=SupervisionTerms(**{k: int(v) for k, v in sup.items()}),
+        objection=ObjectionTerms(**{k: int(v) for k, v in (doc.get("objection") or {}).items()}),
     )
 
 
 def seed_all(
-    session: Session, taxonomy_csv: Path | None = None, progress: Callable[[str], None] | None = None
+    session: Session,
+    taxonomy_csv: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    now: datetime | None = None,
 ) -> LoadReport:
+    from routing.catalogue import edition_header, load_edition  # catalogue builds on this module
+
     note = progress or (lambda _s: None)
     report = LoadReport()
     note("departments")
@@ -259,4 +307,17 @@ def seed_all(
     report.dispatch_rules = load_dispatch_rules(session, data_file("dispatch_rules.yaml"))
     note("urgent classes")
     report.urgent_classes = load_urgent_classes(session, data_file("urgent_classes.yaml"))
+    header = edition_header(data_file("category_units.yaml"))
+    if header is not None:  # the shipped files are one edition of the dispatch catalogue (派单目录)
+        note("dispatch catalogue")
+        load_edition(
+            session,
+            header,
+            taxonomy_csv or default_taxonomy_csv(),
+            data_file("category_units.yaml"),
+            data_file("dispatch_rules.yaml"),
+            now=now or datetime.now(UTC),
+            loaded_by="seed",
+        )
+        report.catalogue_version = header.version
     return report

@@ -1,5 +1,5 @@
 """Per-unit scores for the annual assessment: on-time response and resolution, satisfaction, returns,
-disputes and supervision orders.
+disputes, supervision orders, and yellow and red cards.
 
 Lateness is read from the durable deadlines themselves: a response or resolution deadline that fired was
 missed. An approved extension cancels the old resolution deadline and sets a new one, so approved
@@ -15,8 +15,15 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from routing.domain.enums import CallbackOutcome, DeadlineKind, RequestKind, RequestStatus
-from routing.orm import Unit, order_callbacks, order_deadlines, order_requests, order_supervisions
+from routing.domain.enums import CallbackOutcome, CardColor, DeadlineKind, RequestKind, RequestStatus
+from routing.orm import (
+    Unit,
+    order_callbacks,
+    order_cards,
+    order_deadlines,
+    order_requests,
+    order_supervisions,
+)
 
 
 @dataclass
@@ -33,6 +40,8 @@ class UnitScore:
     returns_upheld: int = 0
     appeals: int = 0
     supervisions: int = 0
+    yellow_cards: int = 0  # warnings before a deadline (黄牌预警)
+    red_cards: int = 0  # deadlines missed (红牌警示)
 
     @property
     def on_time_response_rate(self) -> float | None:
@@ -132,4 +141,11 @@ def unit_scores(
         .group_by(s_.c.unit_code)
     ).all():
         score(unit_code).supervisions = int(total)
+    k = order_cards
+    for unit_code, color, total in session.execute(
+        select(k.c.unit_code, k.c.color, func.count())
+        .where(*_window(k.c.issued_at, since, until))
+        .group_by(k.c.unit_code, k.c.color)
+    ).all():
+        setattr(score(unit_code), f"{CardColor(color).value}_cards", int(total))
     return sorted(scores.values(), key=lambda s: s.unit_code)

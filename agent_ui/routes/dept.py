@@ -18,6 +18,7 @@ from agent_ui.parts import DeskParts
 from agent_ui.queries import open_supervisions, unit_inbox, unit_name, unit_score
 from agent_ui.rendering import render
 from agent_ui.routes.desk import actor_of
+from agent_ui.rules_queries import inbox_cards
 from routing.access import may_see_order
 from routing.domain.errors import DomainError, NotFound
 
@@ -31,6 +32,7 @@ DONE_MESSAGES = {
     "return": ("已提交退单申请", "return requested"),
     "extend": ("已提交延期申请", "extension requested"),
     "supervision": ("已签收督办件", "supervision order acknowledged"),
+    "object": ("已提交派单异议，待热线审核", "objection filed for the hotline's review"),
 }
 
 
@@ -56,8 +58,10 @@ def _inbox(
         sups = open_supervisions(session, unit)
         score = unit_score(session, unit, now - timedelta(days=30))
         name = unit_name(session, unit)
+        cards = inbox_cards(session, unit)
     ctx: dict[str, Any] = {
         "orders": rows,
+        "cards": cards,
         "supervisions": sups,
         "score": score,
         "unit_name": name,
@@ -241,4 +245,31 @@ def acknowledge_supervision(
         {},
         {},
         lambda unit: hot.work_orders.acknowledge_supervision(number, actor_of(user), supervision, unit),
+    )
+
+
+@router.post("/dept/orders/{number}/objection", dependencies=[CsrfChecked])
+def object_to_dispatch(
+    request: Request,
+    number: str,
+    user: DeptUser,
+    hot: Hot,
+    lang: Lang,
+    reason: Annotated[str, Form()] = "",
+    proposed_unit: Annotated[str, Form()] = "",
+) -> Response:
+    """派单异议 of an assisting unit (the lead returns the order instead), within the objection window."""
+    errors: dict[str, str] = {}
+    text = text_required(reason, "obj_reason", lang, errors)
+    proposed = proposed_unit.strip()[:64] or None
+    return _act(
+        request,
+        hot,
+        user,
+        lang,
+        number,
+        "object",
+        errors,
+        {"obj_reason": reason, "proposed_unit": proposed_unit},
+        lambda unit: hot.work_orders.object_to_dispatch(number, actor_of(user), unit, text, proposed),
     )

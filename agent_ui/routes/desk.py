@@ -48,6 +48,7 @@ INTAKE_FIELDS = (
     "case_type",
     "call_id",
     "answer",
+    "confidential",
 )
 
 
@@ -221,6 +222,7 @@ def file_order(
     call_id: Annotated[str, Form()] = "",
     answer: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "dispatch",
+    confidential: Annotated[str, Form()] = "",
 ) -> Response:
     values = {
         "citizen_phone": citizen_phone,
@@ -232,6 +234,7 @@ def file_order(
         "case_type": case_type,
         "call_id": call_id,
         "answer": answer,
+        "confidential": confidential,
     }
     errors: dict[str, str] = {}
     on_the_spot = action == "answer"
@@ -255,6 +258,7 @@ def file_order(
             dispatch=not on_the_spot,
             answer_on_the_spot=answer if on_the_spot else None,
             call_id=call_id or None,
+            confidential=confidential in ("1", "on", "true"),
         )
     except ValidationError as exc:
         errors = {**validation_errors(exc, lang), **errors}

@@ -1,12 +1,16 @@
 """One order with its full audit history. Department accounts see only orders their unit held, with the
-citizen's number masked unless they reveal it (audited); other roles see it in full, each view audited."""
+citizen's number masked unless they reveal it (audited); other roles see it in full, each view audited.
+
+A confidential caller (GB/T 33358-2016: the caller asked that the units not learn who they are) is never
+shown to a department account, not even on request; the hotline's staff see the name and number, and each
+such view is audited as ``view_confidential``."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from agent_ui.deps import CsrfChecked, CurrentUser, Hot, Users, WebUser
+from agent_ui.deps import CsrfChecked, CurrentUser, Hot, NotAllowed, Users, WebUser
 from agent_ui.parts import DeskParts
 from agent_ui.queries import unit_name
 from agent_ui.rendering import render
@@ -33,13 +37,16 @@ def _page(
     request: Request, hot: DeskParts, users: Users, user: WebUser, number: str, reveal: bool
 ) -> Response:
     order = _load(hot, user, number)
-    show_phone = reveal or user.role in FULL_PHONE_ROLES
+    hide_contact = order.confidential and user.is_unit_role
+    if reveal and hide_contact:
+        raise NotAllowed
+    show_phone = not hide_contact and (reveal or user.role in FULL_PHONE_ROLES)
     if show_phone:
         client = request.client.host if request.client else ""
         users.audit(
             user.username,
             user.role.value,
-            "view_phone",
+            "view_confidential" if order.confidential else "view_phone",
             number,
             "revealed" if reveal else "order page",
             client,
@@ -53,7 +60,8 @@ def _page(
             "order": order,
             "show_phone": show_phone,
             "lead_name": lead,
-            "can_reveal": user.is_unit_role and not reveal,
+            "can_reveal": user.is_unit_role and not reveal and not hide_contact,
+            "hide_contact": hide_contact,
         },
     )
 

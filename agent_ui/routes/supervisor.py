@@ -19,6 +19,7 @@ from agent_ui.ports import MONITOR_MODES
 from agent_ui.queries import open_supervisions, orders_in_state, pending_requests, units, wallboard
 from agent_ui.rendering import render
 from agent_ui.routes.desk import actor_of, sse_response
+from agent_ui.rules_queries import cards_since
 from routing.domain import events as ev
 from routing.domain.enums import AssignmentRole, OrderState, RequestKind
 from routing.domain.errors import DomainError
@@ -42,11 +43,13 @@ def _wallboard_ctx(request: Request, hot: DeskParts) -> dict[str, Any]:
     feed: DeskFeed = request.app.state.ui_feed
     with hot.session_factory() as session:
         board = wallboard(session, hot.clock.now(), _day_start(hot))
+        cards = cards_since(session, _day_start(hot))
     by_state: dict[str, int] = {}
     for state in feed.agents.values():
         by_state[state.status] = by_state.get(state.status, 0) + 1
     return {
         "board": board,
+        "cards": cards,
         "alarms": [a for a in board.alarms if for_hotline(a.kind, a.addressed_to)],
         "queues": sorted(feed.queues.values(), key=lambda q: q.queue),
         "agents_by_state": by_state,
@@ -88,7 +91,7 @@ async def wallboard_stream(request: Request, user: SupervisorUser, hot: Hot, lan
     return sse_response(request, hot, classify)
 
 
-def _rulings(
+def rulings_page(
     request: Request,
     hot: DeskParts,
     errors: dict[str, str] | None = None,
@@ -100,6 +103,7 @@ def _rulings(
         ctx = {
             "returns": pending_requests(session, [RequestKind.RETURN.value]),
             "requests": pending_requests(session, [RequestKind.EXTENSION.value, RequestKind.APPEAL.value]),
+            "objections": pending_requests(session, [RequestKind.OBJECTION.value]),
             "supervisions": open_supervisions(session),
             "closed": orders_in_state(session, [OrderState.CLOSED.value], limit=20),
             "units": units(session),
@@ -117,7 +121,7 @@ def rulings(
     flash = ""
     if done and n:
         flash = f"{n}: {done}" if lang == "en" else f"{n}：已处理"
-    return _rulings(request, hot, flash=flash)
+    return rulings_page(request, hot, flash=flash)
 
 
 def _do(
@@ -132,7 +136,7 @@ def _do(
     step: Any,
 ) -> Response:
     if errors:
-        return _rulings(
+        return rulings_page(
             request,
             hot,
             {f"{number}:{k}": v for k, v in errors.items()},
@@ -142,7 +146,7 @@ def _do(
     try:
         step()
     except DomainError as exc:
-        return _rulings(
+        return rulings_page(
             request,
             hot,
             {f"{number}:{key}": domain_message(exc, lang)},
@@ -234,7 +238,7 @@ def reopen(
         errors["number"] = "Required" if lang == "en" else "必填"
     text = text_required(reason, "reason", lang, errors)
     if errors:
-        return _rulings(
+        return rulings_page(
             request,
             hot,
             {f"reopen:{k}": v for k, v in errors.items()},
@@ -244,7 +248,7 @@ def reopen(
     try:
         hot.work_orders.reopen(number, actor_of(user), text)
     except DomainError as exc:
-        return _rulings(
+        return rulings_page(
             request,
             hot,
             {"reopen:number": domain_message(exc, lang)},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
-from routing.api import orders, reference
+from routing.api import orders, reference, rules
 from routing.api.deps import domain_error_response, use_contact_audit
 from routing.domain.errors import DomainError
 from routing.parts import RoutingParts
@@ -20,6 +20,7 @@ def install(web: FastAPI, hot: RoutingParts) -> None:
 
     web.include_router(orders.router)
     web.include_router(reference.router)
+    web.include_router(rules.router)
 
 
 __all__ = ["install", "use_contact_audit"]

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from routing.access import ContactAudit, acting_unit, may_see_order, sees_full_phone
-from routing.api.shapes import audit_json, order_json
+from routing.api.shapes import audit_json, contact_hidden, order_json
 from routing.apikeys import ApiClient, authenticate
 from routing.domain.errors import Conflict, DomainError, Forbidden, IllegalTransition, InvalidInput, NotFound
 from routing.domain.model import Actor, WorkOrder
@@ -121,16 +121,23 @@ class Reader:
 
     def order(self, order: WorkOrder, how: str = "api") -> dict[str, Any]:
         self.saw([order.number], how)
-        return order_json(order, show_phone=self.full_phone)
+        hidden = contact_hidden(order, self.client.role)
+        return order_json(order, show_phone=self.full_phone, hide_contact=hidden)
 
     def orders(self, orders: Sequence[WorkOrder], how: str) -> list[dict[str, Any]]:
         self.saw([o.number for o in orders], how)
-        return [order_json(o, show_phone=self.full_phone, full=False) for o in orders]
+        return [
+            order_json(
+                o, show_phone=self.full_phone, full=False, hide_contact=contact_hidden(o, self.client.role)
+            )
+            for o in orders
+        ]
 
     def events(self, order: WorkOrder) -> list[dict[str, Any]]:
         if any("citizen_phone" in e.before or "citizen_phone" in e.after for e in order.history):
             self.saw([order.number], "api events")
-        return audit_json(order, show_phone=self.full_phone)
+        hidden = contact_hidden(order, self.client.role)
+        return audit_json(order, show_phone=self.full_phone, hide_contact=hidden)
 
 
 def current_reader(request: Request, client: ClientDep) -> Reader:

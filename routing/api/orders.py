@@ -29,6 +29,7 @@ from routing.api.shapes import (
     ExtensionBody,
     ReasonBody,
     ResolveBody,
+    ReturnBody,
     RulingBody,
     UnitAction,
     UnitCode,
@@ -187,12 +188,13 @@ def resolve(number: str, body: ResolveBody, hot: HotDep, reader: ReaderDep) -> d
 
 
 @router.post("/work-orders/{number}/return")
-def return_order(number: str, body: ReasonBody, hot: HotDep, reader: ReaderDep) -> dict[str, Any]:
+def return_order(number: str, body: ReturnBody, hot: HotDep, reader: ReaderDep) -> dict[str, Any]:
+    """退单: the lead unit's objection to the dispatch, within the objection window; the hotline rules."""
     client = reader.client
     actor = require(client, "department")
     unit = unit_of(client, body.unit_code)
     _checked(hot.work_orders, client, number)
-    return reader.order(hot.work_orders.request_return(number, actor, unit, body.reason))
+    return reader.order(hot.work_orders.request_return(number, actor, unit, body.reason, body.proposed_unit))
 
 
 @router.post("/work-orders/{number}/return/ruling")

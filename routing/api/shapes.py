@@ -7,12 +7,23 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from kernel.text import Int32, SafeText, VisibleText
+from routing.access import is_unit_role
 from routing.commands import MAX_TEXT, TargetIn, mask_phone
+from routing.domain.enums import AssignmentRole
 from routing.domain.model import Target, WorkOrder
+
+CONFIDENTIAL_ZH = "（来电人要求保密）"
+
+
+def contact_hidden(order: WorkOrder, role: str) -> bool:
+    """A confidential caller's name and number are never shown to a unit (GB/T 33358-2016), masked or not."""
+    return order.confidential and is_unit_role(role)
 
 
 # ---- response shapes ---------------------------------------------------------------------------------
-def order_json(order: WorkOrder, *, show_phone: bool, full: bool = True) -> dict[str, Any]:
+def order_json(
+    order: WorkOrder, *, show_phone: bool, full: bool = True, hide_contact: bool = False
+) -> dict[str, Any]:
     phone = order.citizen_phone if show_phone else mask_phone(order.citizen_phone)
     data: dict[str, Any] = {
         "number": order.number,
@@ -25,8 +36,9 @@ def order_json(order: WorkOrder, *, show_phone: bool, full: bool = True) -> dict
         "category": order.category_path,
         "title": order.title,
         "description": order.description,
-        "citizen_name": order.citizen_name,
-        "citizen_phone": phone,
+        "citizen_name": CONFIDENTIAL_ZH if hide_contact else order.citizen_name,
+        "citizen_phone": CONFIDENTIAL_ZH if hide_contact else phone,
+        "confidential": order.confidential,
         "location": order.location_text,
         "district": order.district,
         "accepted_at": order.accepted_at,
@@ -43,6 +55,18 @@ def order_json(order: WorkOrder, *, show_phone: bool, full: bool = True) -> dict
         "units": [
             {"unit_code": a.unit_code, "role": a.role.value, "acknowledged_at": a.acknowledged_at}
             for a in order.active_assignments
+        ],
+        "catalogue_version": order.catalogue_version,
+        "cards": [
+            {
+                "color": c.color.value,
+                "clock": c.clock.value,
+                "unit_code": c.unit_code,
+                "due_at": c.due_at,
+                "issued_at": c.issued_at,
+                "cleared_at": c.cleared_at,
+            }
+            for c in order.cards
         ],
     }
     if full:
@@ -77,6 +101,7 @@ def order_json(order: WorkOrder, *, show_phone: bool, full: bool = True) -> dict
                 "reason": r.reason,
                 "status": r.status.value,
                 "extend_days": r.extend_days,
+                "proposed_unit": r.proposed_unit,
                 "requested_at": r.requested_at,
                 "decided_at": r.decided_at,
             }
@@ -92,6 +117,17 @@ def order_json(order: WorkOrder, *, show_phone: bool, full: bool = True) -> dict
             }
             for s in order.supervisions
         ]
+        data["negotiations"] = [
+            {
+                "at": n.at,
+                "by": n.by,
+                "participants": n.participants,
+                "lead_unit": n.lead_unit,
+                "assist_units": n.assist_units,
+                "note": n.note,
+            }
+            for n in order.negotiations
+        ]
         data["callbacks"] = [
             {
                 "at": c.at,
@@ -106,15 +142,16 @@ def order_json(order: WorkOrder, *, show_phone: bool, full: bool = True) -> dict
     return data
 
 
-def audit_json(order: WorkOrder, *, show_phone: bool) -> list[dict[str, Any]]:
-    hide = not show_phone
+def audit_json(order: WorkOrder, *, show_phone: bool, hide_contact: bool = False) -> list[dict[str, Any]]:
     out = []
     for e in order.history:
         before, after = dict(e.before), dict(e.after)
-        if hide:
-            for d in (before, after):
-                if "citizen_phone" in d and isinstance(d["citizen_phone"], str):
-                    d["citizen_phone"] = mask_phone(d["citizen_phone"])
+        for d in (before, after):
+            for key in ("citizen_phone", "citizen_name"):
+                if hide_contact and key in d:
+                    d[key] = CONFIDENTIAL_ZH
+                elif not show_phone and key == "citizen_phone" and isinstance(d.get(key), str):
+                    d[key] = mask_phone(d[key])
         out.append(
             {
                 "seq": e.seq,
@@ -148,6 +185,31 @@ class ResolveBody(UnitAction):
 
 class ReasonBody(UnitAction):
     reason: Required
+
+
+class ReturnBody(ReasonBody):
+    proposed_unit: UnitCode | None = None  # the unit the objecting unit thinks is responsible
+
+
+class ObjectionRulingBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unit_code: UnitCode
+    approve: StrictBool
+    note: Note = ""
+    replacement: UnitCode | None = None
+
+
+class NegotiationBody(BaseModel):
+    """协商: the units consulted, and the lead and co-handlers they agreed on."""
+
+    model_config = ConfigDict(extra="forbid")
+    participants: list[UnitCode] = Field(min_length=2, max_length=20)
+    lead_unit: UnitCode
+    assist_units: list[UnitCode] = Field(default_factory=list, max_length=20)
+    note: Required
+
+    def targets(self) -> list[Target]:
+        return [Target(self.lead_unit), *(Target(u, AssignmentRole.ASSIST) for u in self.assist_units)]
 
 
 class ExtensionBody(ReasonBody):

@@ -57,12 +57,30 @@ class DeadlineKind(StrEnum):
     ESCALATION = "escalation"  # the next rung of the ladder after a response breach
     SUPERVISION_ACK = "supervision_ack"
     SUPERVISION_RESOLUTION = "supervision_resolution"
+    RESPONSE_WARNING = "response_warning"  # yellow card before the response deadline
+    RESOLUTION_WARNING = "resolution_warning"  # yellow card before the resolution deadline
+    OBJECTION_REVIEW = "objection_review"  # the hotline must rule on a dispatch objection by then
+
+
+WARNING_OF = {
+    DeadlineKind.RESPONSE: DeadlineKind.RESPONSE_WARNING,
+    DeadlineKind.RESOLUTION: DeadlineKind.RESOLUTION_WARNING,
+}
+CLOCK_OF_WARNING = {warning: clock for clock, warning in WARNING_OF.items()}
+
+
+class CardColor(StrEnum):
+    """Local practice (e.g. Shandong): a yellow card before a deadline, a red card when it is missed."""
+
+    YELLOW = "yellow"  # 黄牌预警
+    RED = "red"  # 红牌警示
 
 
 class RequestKind(StrEnum):
     RETURN = "return"  # 退单: the unit says the case is not its duty
     EXTENSION = "extension"  # 延期
     APPEAL = "appeal"  # 申诉: against an evaluation or a lateness record
+    OBJECTION = "objection"  # 派单异议 of an assisting unit against its part in a dispatch
 
 
 class RequestStatus(StrEnum):
@@ -92,3 +110,4 @@ class AlarmKind(StrEnum):
     SUPERVISION_ISSUED = "supervision_issued"
     SUPERVISION_BREACH = "supervision_breach"
     DISCIPLINE_REFERRAL = "discipline_referral"
+    OBJECTION_OVERDUE = "objection_overdue"  # the hotline has not ruled on a dispatch objection in time

@@ -7,18 +7,20 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from routing.domain import events as ev
+from routing.domain.cards import Cards
 from routing.domain.enums import (
+    CLOCK_OF_WARNING,
     AlarmKind,
+    CardColor,
     DeadlineKind,
     SupervisionState,
 )
 from routing.domain.errors import IllegalTransition
-from routing.domain.order_base import WorkOrderBase
 from routing.domain.records import Actor, Deadline, SupervisionOrder
 from routing.domain.sla import SlaPolicy, WorkCalendar, add_working_days
 
 
-class Escalation(WorkOrderBase):
+class Escalation(Cards):
     """Called by the scheduler once per due deadline; climbs the ladder one rung at a time."""
 
     def fire_deadline(
@@ -37,7 +39,21 @@ class Escalation(WorkOrderBase):
         actor = Actor.system("sla")
         unit = deadline.unit_code or ""
         esc = policy.escalation
-        if deadline.kind is DeadlineKind.RESPONSE:
+        if deadline.kind in CLOCK_OF_WARNING:
+            self._fire_warning(deadline, now, actor)
+        elif deadline.kind is DeadlineKind.OBJECTION_REVIEW:
+            self._alarm(
+                actor,
+                now,
+                AlarmKind.OBJECTION_OVERDUE,
+                1,
+                unit,
+                "hotline",
+                f"工单 {self.number} 的派单异议（{unit}）超过审核时限，请尽快裁定",
+                f"work order {self.number}: the dispatch objection of {unit} is past its review limit",
+            )
+        elif deadline.kind is DeadlineKind.RESPONSE:
+            self._issue_card(CardColor.RED, DeadlineKind.RESPONSE, unit, deadline.due_at, now, actor)
             self._alarm(
                 actor,
                 now,
@@ -96,6 +112,7 @@ class Escalation(WorkOrderBase):
                 actor, now, unit, "响应超时经升级仍未签收", policy, calendar, supervision_number
             )
         elif deadline.kind is DeadlineKind.RESOLUTION:
+            self._issue_card(CardColor.RED, DeadlineKind.RESOLUTION, unit, deadline.due_at, now, actor)
             self._alarm(
                 actor,
                 now,

@@ -89,3 +89,15 @@ class SupervisionIssued(Event):
     supervision_number: str
     unit_code: str
     at: datetime
+
+
+@wire("routing.card_issued")
+@dataclass(frozen=True)
+class CardIssued(Event):
+    """A yellow card (the deadline is near) or a red card (it was missed) for a unit."""
+
+    color: str
+    clock: str
+    unit_code: str
+    due_at: datetime
+    at: datetime

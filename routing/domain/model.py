@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from routing.domain import events as ev
+from routing.domain.catalogue import DispatchCheck
 from routing.domain.enums import (
     AlarmKind,
     AssignmentRole,
@@ -20,14 +21,18 @@ from routing.domain.enums import (
 )
 from routing.domain.errors import Conflict
 from routing.domain.escalation import Escalation
-from routing.domain.order_base import ACTION_LABELS_ZH, STATE_LABELS_ZH, WorkOrderBase, _require_text
+from routing.domain.labels import ACTION_LABELS_ZH, STATE_LABELS_ZH
+from routing.domain.objections import Objections
+from routing.domain.order_base import WorkOrderBase, _require_text
 from routing.domain.records import (
     Actor,
     Alarm,
     Assignment,
     AuditEvent,
     CallbackRecord,
+    Card,
     Deadline,
+    Negotiation,
     OrderRequest,
     SupervisionOrder,
     Target,
@@ -43,7 +48,9 @@ __all__ = [
     "Assignment",
     "AuditEvent",
     "CallbackRecord",
+    "Card",
     "Deadline",
+    "Negotiation",
     "OrderRequest",
     "SupervisionOrder",
     "Target",
@@ -53,9 +60,10 @@ __all__ = [
 
 
 @dataclass(eq=False)
-class WorkOrder(Escalation, UnitRequests):
+class WorkOrder(Escalation, UnitRequests, Objections):
     """The aggregate: intake, dispatch and the unit's work here; requests and callbacks in
-    :mod:`routing.domain.unit_requests`; deadlines and escalation in :mod:`routing.domain.escalation`."""
+    :mod:`routing.domain.unit_requests`; returns, objections and negotiation in
+    :mod:`routing.domain.objections`; deadlines, escalation and cards in :mod:`routing.domain.escalation`."""
 
     def open(self, actor: Actor, now: datetime) -> None:
         """The first audit record: the case as accepted."""
@@ -86,10 +94,11 @@ class WorkOrder(Escalation, UnitRequests):
         policy: SlaPolicy,
         calendar: WorkCalendar,
         note: str = "",
+        check: DispatchCheck | None = None,
     ) -> None:
         self._require("dispatch", OrderState.ACCEPTED)
         self._dispatch_round(
-            actor, now, targets, policy, calendar, reopened=False, action="dispatch", note=note
+            actor, now, targets, policy, calendar, reopened=False, action="dispatch", note=note, check=check
         )
 
     def acknowledge(self, actor: Actor, now: datetime, unit_code: str) -> None:
@@ -100,9 +109,8 @@ class WorkOrder(Escalation, UnitRequests):
             raise Conflict(f"单位 {unit_code} 已签收", f"unit {unit_code} has already acknowledged")
         assignment.acknowledged_at = now
         assignment.acknowledged_by = actor.name
-        for d in self.pending_deadlines():
-            if d.unit_code == unit_code and d.kind in (DeadlineKind.RESPONSE, DeadlineKind.ESCALATION):
-                d.cancelled_at = now
+        self._stop_response_clock(unit_code, now)
+        self._clear_yellow_cards(DeadlineKind.RESPONSE, unit_code, now)
         for alarm in self.alarms:
             if (
                 alarm.unit_code == unit_code
@@ -140,8 +148,10 @@ class WorkOrder(Escalation, UnitRequests):
         self._require("resolve", OrderState.ACKNOWLEDGED, OrderState.IN_PROGRESS)
         self._require_lead(actor, unit_code)
         _require_text(reply, "办理结果答复", "reply")
-        for d in self.pending_deadlines(DeadlineKind.RESOLUTION):
-            d.cancelled_at = now
+        for d in self.pending_deadlines():
+            if d.kind in (DeadlineKind.RESOLUTION, DeadlineKind.RESOLUTION_WARNING):
+                d.cancelled_at = now
+        self._clear_yellow_cards(DeadlineKind.RESOLUTION, unit_code, now)
         self._close_supervisions(now)
         self._set_state(
             OrderState.RESOLVED,

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from routing.domain import events as ev
+from routing.domain.catalogue import DispatchCheck
 from routing.domain.enums import (
     OPEN_STATES,
     AlarmKind,
@@ -25,18 +26,33 @@ from routing.domain.enums import (
     Urgency,
 )
 from routing.domain.errors import IllegalTransition, InvalidInput
+from routing.domain.labels import ACTION_LABELS_ZH, STATE_LABELS_ZH
 from routing.domain.records import (
     Actor,
     Alarm,
     Assignment,
     AuditEvent,
     CallbackRecord,
+    Card,
     Deadline,
+    Negotiation,
     OrderRequest,
     SupervisionOrder,
     Target,
 )
-from routing.domain.sla import SlaPolicy, WorkCalendar, add_working_days
+from routing.domain.sla import SlaPolicy, SlaTerms, WorkCalendar, add_working_days, yellow_card_at
+
+# Roles that act for a unit (API keys and web desk accounts): they never see a confidential caller.
+UNIT_ACTOR_ROLES = frozenset({"department", "department_head", "dept_handler", "dept_head"})
+
+# The clocks a unit runs on while it holds an order: stopped together on re-dispatch and on a return.
+UNIT_CLOCKS = (
+    DeadlineKind.RESPONSE,
+    DeadlineKind.RESOLUTION,
+    DeadlineKind.ESCALATION,
+    DeadlineKind.RESPONSE_WARNING,
+    DeadlineKind.RESOLUTION_WARNING,
+)
 
 
 @dataclass(eq=False)
@@ -57,6 +73,10 @@ class WorkOrderBase:
     citizen_name: str = ""
     urgent_class: str | None = None
     external_ref: str | None = None
+    # GB/T 33358-2016: the caller asked that the units not learn who they are; name and number are then
+    # shown to the hotline's own staff only (every view audited), never to a unit, not even on request.
+    confidential: bool = False
+    catalogue_version: str | None = None  # the dispatch catalogue (派单目录) edition of the last dispatch
     state: OrderState = OrderState.ACCEPTED
     reply: str = ""
     resolution_kind: str | None = None
@@ -77,6 +97,8 @@ class WorkOrderBase:
     requests: list[OrderRequest] = field(default_factory=list)
     callbacks: list[CallbackRecord] = field(default_factory=list)
     supervisions: list[SupervisionOrder] = field(default_factory=list)
+    cards: list[Card] = field(default_factory=list)
+    negotiations: list[Negotiation] = field(default_factory=list)
     history: list[AuditEvent] = field(default_factory=list)
     id: int | None = None
     version: int = 1
@@ -188,7 +210,10 @@ class WorkOrderBase:
         reopened: bool,
         action: str,
         note: str = "",
+        check: DispatchCheck | None = None,
     ) -> None:
+        """A new round: every unit's clocks restart. ``check`` (when the units change) holds the catalogue
+        edition in force and refuses a functional department's matter led by a street or town."""
         leads = [t for t in targets if t.role is AssignmentRole.LEAD]
         if len(leads) != 1:
             raise InvalidInput(
@@ -199,12 +224,18 @@ class WorkOrderBase:
         codes = [t.unit_code for t in targets]
         if len(set(codes)) != len(codes):
             raise InvalidInput("同一单位不能重复派单", "a unit appears twice in the dispatch", units=codes)
+        if check is not None:
+            check.refuse_push_down(targets)
+            self.catalogue_version = check.catalogue_version
         before_units = [a.unit_code for a in self.active_assignments]
         for a in self.active_assignments:
             a.active = False
         for d in self.pending_deadlines():
-            if d.kind in (DeadlineKind.RESPONSE, DeadlineKind.RESOLUTION, DeadlineKind.ESCALATION):
+            if d.kind in UNIT_CLOCKS or d.kind is DeadlineKind.OBJECTION_REVIEW:
                 d.cancelled_at = now
+        for r in self.requests:  # a new round settles the assisting units' pending objections
+            if r.kind is RequestKind.OBJECTION and r.status is RequestStatus.PENDING:
+                r.decide(r.unit_code not in codes, actor.name, now, "随重新派单处理")
         self.dispatch_round += 1
         terms = policy.terms_for(self.case_type, self.urgency, self.urgent_class, reopened=reopened)
         response_due = now + timedelta(minutes=terms.response_minutes)
@@ -214,8 +245,12 @@ class WorkOrderBase:
             self.deadlines.append(
                 Deadline(DeadlineKind.RESPONSE, response_due, t.unit_code, level=1, created_at=now)
             )
+            self._plan_yellow_card(DeadlineKind.RESPONSE, response_due, t.unit_code, terms, calendar, now)
         self.deadlines.append(
             Deadline(DeadlineKind.RESOLUTION, resolution_due, leads[0].unit_code, created_at=now)
+        )
+        self._plan_yellow_card(
+            DeadlineKind.RESOLUTION, resolution_due, leads[0].unit_code, terms, calendar, now
         )
         if self.first_dispatched_at is None:
             self.first_dispatched_at = now
@@ -231,6 +266,8 @@ class WorkOrderBase:
         )
         self.history[-1].before["units"] = before_units
         self.history[-1].after["units"] = [f"{t.unit_code}:{t.role.value}" for t in targets]
+        if check is not None and check.catalogue_version:
+            self.history[-1].after["catalogue"] = check.catalogue_version
         self.events.append(
             ev.WorkOrderDispatched(
                 self.number,
@@ -240,6 +277,42 @@ class WorkOrderBase:
                 now,
             )
         )
+
+    def _plan_yellow_card(
+        self,
+        clock: DeadlineKind,
+        due: datetime,
+        unit: str,
+        terms: SlaTerms,
+        calendar: WorkCalendar,
+        now: datetime,
+    ) -> None:
+        """A durable warning deadline beside the clock; the scheduler fires it once and a yellow card is
+        shown (none when the clock is shorter than its warning)."""
+        at = yellow_card_at(clock.value, due, terms, calendar, now)
+        if at is not None:
+            kind = (
+                DeadlineKind.RESPONSE_WARNING
+                if clock is DeadlineKind.RESPONSE
+                else DeadlineKind.RESOLUTION_WARNING
+            )
+            self.deadlines.append(Deadline(kind, at, unit, created_at=now))
+
+    def _stop_response_clock(self, unit: str, now: datetime) -> None:
+        """The unit responded (acknowledged, or objected): its response clock, ladder and warning stop."""
+        for d in self.pending_deadlines():
+            if d.unit_code == unit and d.kind in (
+                DeadlineKind.RESPONSE,
+                DeadlineKind.ESCALATION,
+                DeadlineKind.RESPONSE_WARNING,
+            ):
+                d.cancelled_at = now
+
+    def _clear_yellow_cards(self, clock: DeadlineKind, unit: str, now: datetime) -> None:
+        """The unit met the deadline it was warned about: its yellow card no longer shows."""
+        for card in self.cards:
+            if card.clock is clock and card.unit_code == unit and card.cleared_at is None:
+                card.cleared_at = now
 
     def _alarm(
         self,
@@ -295,6 +368,7 @@ class WorkOrderBase:
             "citizen_phone": self.citizen_phone,
             "location": self.location_text,
             "district": self.district,
+            "confidential": self.confidential,
         }
 
 
@@ -317,29 +391,3 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = str(value)
     return out
-
-
-STATE_LABELS_ZH = {
-    OrderState.ACCEPTED: "已受理",
-    OrderState.DISPATCHED: "已派单",
-    OrderState.ACKNOWLEDGED: "已签收",
-    OrderState.IN_PROGRESS: "办理中",
-    OrderState.RETURNED: "退单待裁定",
-    OrderState.RESOLVED: "已办结待回访",
-    OrderState.CLOSED: "已归档",
-}
-
-
-ACTION_LABELS_ZH = {
-    "dispatch": "派单",
-    "acknowledge": "签收",
-    "start_work": "开始办理",
-    "resolve": "办结",
-    "return": "退单",
-    "rule_on_return": "裁定退单",
-    "request_extension": "申请延期",
-    "record_callback": "登记回访",
-    "reopen": "重办",
-    "answer_on_the_spot": "当场答复",
-    "add_progress_note": "填写进展",
-}

@@ -10,6 +10,7 @@ from routing.domain.enums import (
     AlarmKind,
     AssignmentRole,
     CallbackOutcome,
+    CardColor,
     DeadlineKind,
     RequestKind,
     RequestStatus,
@@ -104,10 +105,15 @@ class OrderRequest:
     status: RequestStatus = RequestStatus.PENDING
     extend_days: int | None = None
     appeal_target: str | None = None  # what an appeal contests: "callback" or "response_breach"
+    proposed_unit: str | None = None  # an objection's or return's suggestion of the right unit
     decided_at: datetime | None = None
     decided_by: str | None = None
     decision_note: str = ""
     id: int | None = None
+
+    def decide(self, approve: bool, by: str, at: datetime, note: str) -> None:
+        self.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
+        self.decided_at, self.decided_by, self.decision_note = at, by, note
 
 
 @dataclass(eq=False)
@@ -137,4 +143,31 @@ class SupervisionOrder:
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
     referred_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class Card:
+    """黄牌/红牌: a yellow card before a unit's deadline, a red card when the deadline is missed."""
+
+    color: CardColor
+    clock: DeadlineKind  # RESPONSE or RESOLUTION: the deadline it is about
+    unit_code: str
+    due_at: datetime  # that deadline's due time
+    issued_at: datetime
+    cleared_at: datetime | None = None  # a yellow card is cleared when the unit meets the deadline
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class Negotiation:
+    """协商: when the responsible unit is unclear, the hotline consults the units and agrees a lead (主办)
+    and co-handlers (协办) before dispatching; who took part and what was agreed stays on the order."""
+
+    at: datetime
+    by: str
+    participants: list[str]
+    lead_unit: str
+    assist_units: list[str]
+    note: str
     id: int | None = None

@@ -30,8 +30,13 @@ class WeekdayCalendar:
 
 @dataclass(frozen=True)
 class SlaTerms:
+    """One policy's clocks. A yellow card (黄牌) warns the unit before each deadline: ``yellow_*`` say how
+    long before (0 turns that warning off); the red card (红牌) is the breach itself."""
+
     response_minutes: int
     resolution_working_days: int
+    yellow_response_minutes: int = 10
+    yellow_resolution_working_days: int = 1
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,15 @@ class SupervisionTerms:
 
 
 @dataclass(frozen=True)
+class ObjectionTerms:
+    """派单异议: a unit contests its dispatch within ``window_hours`` of being assigned (afterwards it must
+    handle the case, or ask for an extension); the hotline rules within ``review_hours``."""
+
+    window_hours: int = 24
+    review_hours: int = 4
+
+
+@dataclass(frozen=True)
 class SlaPolicy:
     default: SlaTerms = SlaTerms(30, 5)
     reopen: SlaTerms = SlaTerms(20, 3)
@@ -56,6 +70,7 @@ class SlaPolicy:
     urgent_classes: tuple[tuple[str, int], ...] = ()  # (class code, response minutes)
     escalation: EscalationTerms = EscalationTerms()
     supervision: SupervisionTerms = SupervisionTerms()
+    objection: ObjectionTerms = ObjectionTerms()
 
     def terms_for(
         self,
@@ -79,16 +94,44 @@ class SlaPolicy:
 
 def add_working_days(start: datetime, days: int, calendar: WorkCalendar) -> datetime:
     """The same local time of day on the ``days``-th working day after ``start``'s local date."""
+    return _step_working_days(start, days, calendar, 1)
+
+
+def _step_working_days(when: datetime, days: int, calendar: WorkCalendar, step: int) -> datetime:
     if days <= 0:
-        return start
-    local = start.astimezone(HAIKOU)
+        return when
+    local = when.astimezone(HAIKOU)
     day = local.date()
     counted = 0
     while counted < days:
-        day += timedelta(days=1)
+        day += timedelta(days=step)
         if calendar.is_workday(day):
             counted += 1
-    return datetime.combine(day, local.timetz()).astimezone(start.tzinfo)
+    return datetime.combine(day, local.timetz()).astimezone(when.tzinfo)
+
+
+def yellow_card_at(
+    clock: str, due: datetime, terms: SlaTerms, calendar: WorkCalendar, now: datetime
+) -> datetime | None:
+    """When the yellow card for a deadline falls due: ``yellow_response_minutes`` before a response deadline,
+    ``yellow_resolution_working_days`` working days before a resolution deadline; None when that warning is
+    off or would fall at or before ``now`` (a clock shorter than its warning gets no yellow card)."""
+    if clock == "response":
+        at = (
+            due - timedelta(minutes=terms.yellow_response_minutes)
+            if terms.yellow_response_minutes > 0
+            else None
+        )
+    else:
+        days = terms.yellow_resolution_working_days
+        at = subtract_working_days(due, days, calendar) if days > 0 else None
+    return at if at is not None and at > now else None
+
+
+def subtract_working_days(end: datetime, days: int, calendar: WorkCalendar) -> datetime:
+    """The same local time of day on the ``days``-th working day before ``end``'s local date (a yellow card
+    "one working day before" a resolution deadline due Monday 09:00 falls on the Friday before, 09:00)."""
+    return _step_working_days(end, days, calendar, -1)
 
 
 def working_days_between(start: datetime, end: datetime, calendar: WorkCalendar) -> int:

@@ -1,4 +1,5 @@
-"""Returns (退单) and arbitration, extensions (延期), appeals (申诉), satisfaction callbacks (回访), reopening."""
+"""Extensions (延期), appeals (申诉), satisfaction callbacks (回访), reopening. Returns (退单) and dispatch
+objections are in :mod:`routing.domain.objections`."""
 
 from __future__ import annotations
 
@@ -7,72 +8,19 @@ from typing import Any
 
 from routing.domain import events as ev
 from routing.domain.enums import (
-    AssignmentRole,
     CallbackOutcome,
     DeadlineKind,
     OrderState,
     RequestKind,
-    RequestStatus,
 )
-from routing.domain.errors import Conflict, IllegalTransition, InvalidInput
-from routing.domain.order_base import WorkOrderBase, _require_text
+from routing.domain.errors import Conflict, Forbidden, IllegalTransition, InvalidInput
+from routing.domain.order_base import UNIT_ACTOR_ROLES, WorkOrderBase, _require_text
 from routing.domain.records import Actor, CallbackRecord, Deadline, OrderRequest, Target
 from routing.domain.sla import SlaPolicy, WorkCalendar, add_working_days
 
 
 class UnitRequests(WorkOrderBase):
     """What a unit asks of the hotline, and what the citizen says at the callback."""
-
-    def request_return(self, actor: Actor, now: datetime, unit_code: str, reason: str) -> None:
-        self._require("return", OrderState.DISPATCHED, OrderState.ACKNOWLEDGED)
-        self._require_lead(actor, unit_code)
-        _require_text(reason, "退单理由", "return reason")
-        self.requests.append(OrderRequest(RequestKind.RETURN, unit_code, now, actor.name, reason))
-        # The hotline holds the clock while the arbitrator rules: the unit's clocks stop.
-        for d in self.pending_deadlines():
-            if d.kind in (DeadlineKind.RESPONSE, DeadlineKind.ESCALATION, DeadlineKind.RESOLUTION):
-                d.cancelled_at = now
-        self._set_state(OrderState.RETURNED, actor, now, "return", reason)
-        self.events.append(ev.WorkOrderReturned(self.number, unit_code, reason, now))
-
-    def rule_on_return(
-        self,
-        actor: Actor,
-        now: datetime,
-        approve: bool,
-        note: str,
-        targets: list[Target] | None,
-        policy: SlaPolicy,
-        calendar: WorkCalendar,
-    ) -> None:
-        """The hotline arbitrator rules: approve and re-dispatch elsewhere, or reject and send it back."""
-        self._require("rule_on_return", OrderState.RETURNED)
-        request = self.pending_request(RequestKind.RETURN)
-        assert request is not None  # RETURNED always has one
-        if approve:
-            if not targets:
-                raise InvalidInput("同意退单须指定新的承办单位", "approving a return needs the new unit(s)")
-            if request.unit_code in [t.unit_code for t in targets if t.role is AssignmentRole.LEAD]:
-                raise InvalidInput(
-                    "同意退单后不能再派给原单位主办",
-                    "an approved return cannot go back to the same lead unit",
-                )
-        else:
-            targets = [Target(a.unit_code, a.role) for a in self.active_assignments]
-        request.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
-        request.decided_at = now
-        request.decided_by = actor.name
-        request.decision_note = note
-        self._dispatch_round(
-            actor,
-            now,
-            targets,
-            policy,
-            calendar,
-            reopened=False,
-            action="return_approved" if approve else "return_rejected",
-            note=note,
-        )
 
     def request_extension(self, actor: Actor, now: datetime, unit_code: str, days: int, reason: str) -> None:
         self._require("request_extension", OrderState.ACKNOWLEDGED, OrderState.IN_PROGRESS)
@@ -117,29 +65,38 @@ class UnitRequests(WorkOrderBase):
         approve: bool,
         note: str,
         calendar: WorkCalendar,
+        policy: SlaPolicy | None = None,
     ) -> None:
-        """A supervisor approves or rejects a pending extension or appeal."""
-        if kind is RequestKind.RETURN:
-            raise InvalidInput("退单请走裁定流程", "returns are ruled on by arbitration")
+        """A supervisor approves or rejects a pending extension or appeal. An approved extension moves the
+        resolution deadline and its yellow card (``policy`` says how long before)."""
+        if kind in (RequestKind.RETURN, RequestKind.OBJECTION):
+            raise InvalidInput(
+                "退单和派单异议请走裁定流程", "returns and objections are ruled on by arbitration"
+            )
         request = self.pending_request(kind)
         if request is None or (request_id is not None and request.id != request_id):
             raise Conflict("没有待审批的此类申请", f"no pending {kind.value} request")
-        request.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
-        request.decided_at = now
-        request.decided_by = actor.name
-        request.decision_note = note
+        request.decide(approve, actor.name, now, note)
         before: dict[str, Any] = {"request": kind.value, "status": "pending"}
         after: dict[str, Any] = {"request": kind.value, "status": request.status.value}
         if approve and kind is RequestKind.EXTENSION and request.extend_days:
-            pending = self.pending_deadlines(DeadlineKind.RESOLUTION)
             base = self.resolution_due_at or now
             new_due = add_working_days(base, request.extend_days, calendar)
-            for d in pending:
-                d.cancelled_at = now
+            for d in self.pending_deadlines():
+                if d.kind in (DeadlineKind.RESOLUTION, DeadlineKind.RESOLUTION_WARNING):
+                    d.cancelled_at = now
+            self._clear_yellow_cards(DeadlineKind.RESOLUTION, request.unit_code, now)
             if self.is_open:
                 self.deadlines.append(
                     Deadline(DeadlineKind.RESOLUTION, new_due, request.unit_code, created_at=now)
                 )
+                if policy is not None:
+                    terms = policy.terms_for(
+                        self.case_type, self.urgency, self.urgent_class, reopened=self.redo_count > 0
+                    )
+                    self._plan_yellow_card(
+                        DeadlineKind.RESOLUTION, new_due, request.unit_code, terms, calendar, now
+                    )
             before["resolution_due_at"] = self.resolution_due_at
             after["resolution_due_at"] = new_due
             self.resolution_due_at = new_due
@@ -164,6 +121,11 @@ class UnitRequests(WorkOrderBase):
     ) -> None:
         """Satisfied closes the case; not solved or unsatisfied reopens it to the same unit (重办)."""
         self._require("record_callback", OrderState.RESOLVED)
+        if self.confidential and actor.role in UNIT_ACTOR_ROLES:
+            raise Forbidden(
+                "来电人要求对承办单位保密，此工单由热线回访",
+                "the caller asked to stay unknown to the units; the hotline makes this callback",
+            )
         if rating is not None and not 1 <= rating <= 5:
             raise InvalidInput("满意度评分须为 1 至 5", "rating must be 1 to 5", rating=rating)
         record = CallbackRecord(

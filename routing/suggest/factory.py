@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kernel.clock import Clock
+from routing.catalogue import dispatcher_in_force
 from routing.kb import repository
 from routing.kb.index import KbIndex
 from routing.kb.model import Article
 from routing.kb.seed import read_seed
 from routing.orm import work_orders
-from routing.services import load_dispatcher
 from routing.suggest.classifier import CategoryClassifier
 from routing.suggest.dataset import Message
 from routing.suggest.leaves import LeafScorer, read_leaves
@@ -80,7 +80,7 @@ def engine_for_database(
     with session_factory() as session:
         articles = repository.current_articles(session)
         orders = closed_orders(session)
-        dispatcher = load_dispatcher(session)
+        dispatcher = dispatcher_in_force(session, clock.now())
     if not dispatcher.categories:  # reference data not seeded yet
         dispatcher = dispatcher_from_files(leaves)
     return SuggestionEngine(

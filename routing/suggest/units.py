@@ -1,6 +1,6 @@
 """Responsible units for the suggested categories, by routing's own dispatch rules.
 
-With a database the dispatcher is ``routing.services.load_dispatcher(session)``; without one (the
+With a database the dispatcher is ``routing.catalogue.dispatcher_in_force(session, now)``; without one (the
 ``classify`` command on a fresh machine) the same ``Dispatcher`` is built from routing's YAML files, so both
 paths apply the identical precedence: urgent class → keyword rule → the category's unit.
 """

@@ -59,6 +59,13 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[str], Any]] = {
         frozenset({DEPT, HEAD, SUP}),
         {"unit_code": UNIT},
     ),
+    ("POST", "/api/work-orders/{number}/objection"): (frozenset({DEPT}), {"reason": "不属本单位辖区"}),
+    ("POST", "/api/work-orders/{number}/objection/ruling"): (RULERS, {"unit_code": UNIT, "approve": False}),
+    ("POST", "/api/work-orders/{number}/negotiation"): (
+        frozenset({AGENT, SUP, ADMIN}),
+        {"participants": [UNIT, "city.market"], "lead_unit": UNIT, "note": "协商"},
+    ),
+    ("GET", "/api/catalogues"): (ANY_KEY, None),
     ("POST", "/api/routing/suggest"): (STAFF, {"description": "路灯坏了"}),
     ("GET", "/api/departments"): (ANY_KEY, None),
     ("GET", "/api/categories"): (ANY_KEY, None),

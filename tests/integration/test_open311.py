@@ -1,19 +1,32 @@
-"""Open311 GeoReport v2 against a real HTTP server, read by a third-party client (PyPI ``georeport``).
+"""Open311 GeoReport v2 against a real HTTP server, driven by two third-party clients.
 
-``georeport`` implements the GET side of the spec (services, service definition, requests) in JSON and
-XML; it has no POST, so requests are created with a plain form POST exactly as the spec describes.
+- PyPI ``georeport`` implements the GET side of the spec (services, service definition, requests) in JSON
+  and XML; it has no POST and no Service Discovery.
+- npm ``open311`` (Code for America's node-open311) does Service Discovery (JSON), the service list and a
+  service definition (JSON), POST Service Request (form-encoded, ``attribute[code]`` fields) in JSON and
+  XML, and reads a request back (tests/open311_conformance/check.js). Its XML reader for GET answers
+  (sparkxml) is a git-only package this machine cannot install, so XML GETs are read by ``georeport``.
+
+Neither client is a validator: each parses what it needs and fails on what it cannot read. What they return
+is then checked here against the spec's required fields, so a test failure names the field.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
+from defusedxml import ElementTree
 from georeport import GeoReport
 
 from hotline.bootstrap import App
@@ -60,8 +73,9 @@ def test_third_party_client_reads_services_and_requests(server: str, api_key: st
     services = client.get_service_list()
     assert len(services) == 517
     noise = next(s for s in services if s["service_name"] == "噪音污染")
-    assert noise["group"] == "环境保护" and noise["metadata"] is False
-    assert client.get_service_definition(noise["service_code"])["attributes"] == []
+    assert noise["group"] == "环境保护" and noise["metadata"] is True
+    (attribute,) = client.get_service_definition(noise["service_code"])["attributes"]
+    assert attribute["code"] == "confidential" and attribute["datatype"] == "singlevaluelist"
 
     r = post_request(
         server,
@@ -95,6 +109,8 @@ def test_xml_is_understood_by_the_same_client(server: str, api_key: str) -> None
     services = client.get_service_list()
     assert len(services) == 517 and services[0]["service_code"].isdigit()
     code = services[10]["service_code"]
+    definition = client.get_service_definition(code)
+    assert definition["service_code"] == code and definition["attributes"]
     r = httpx.post(
         f"{server}/requests.xml",
         data={
@@ -165,3 +181,93 @@ def test_unknown_request_and_date_range_errors(server: str) -> None:
     )
     assert r.status_code == 400 and "<description>" in r.text and "90 days" in r.text
     assert httpx.get(f"{server}/services.csv").status_code == 404
+
+
+# ---- Service Discovery, service definitions and creation, by the spec -------------------------------------
+SERVICE_FIELDS = {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"}
+ATTRIBUTE_FIELDS = {
+    "variable",
+    "code",
+    "datatype",
+    "required",
+    "datatype_description",
+    "order",
+    "description",
+}
+DATATYPES = {"string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"}
+HARNESS = Path(__file__).resolve().parents[1] / "open311_conformance"
+
+
+def _child(element: Any, tag: str) -> Any:
+    found = element.find(tag)
+    assert found is not None, f"<{tag}> missing in <{element.tag}>"
+    return found
+
+
+def test_discovery_follows_the_spec_in_json_and_xml(server: str) -> None:
+    doc = httpx.get(f"{server}/discovery.json").json()
+    assert {"changeset", "contact", "key_service", "endpoints"} <= doc.keys()
+    (endpoint,) = doc["endpoints"]
+    assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
+    assert endpoint["url"] == f"{server}/" and endpoint["type"] == "production"
+    assert endpoint["formats"] == ["text/xml", "application/json"] and endpoint["changeset"].endswith("Z")
+    r = httpx.get(f"{server}/discovery.xml")
+    assert r.headers["content-type"].startswith("text/xml")
+    root = ElementTree.fromstring(r.content)
+    assert root.tag == "discovery"
+    assert [c.tag for c in root] == ["changeset", "contact", "key_service", "endpoints"]
+    (xml_endpoint,) = list(_child(root, "endpoints"))
+    assert xml_endpoint.tag == "endpoint"
+    assert {c.tag: (c.text or "") for c in xml_endpoint if c.tag != "formats"} == {
+        k: v for k, v in endpoint.items() if k != "formats"
+    }
+    assert [f.text for f in _child(xml_endpoint, "formats")] == ["text/xml", "application/json"]
+
+
+def test_service_definition_xml_has_the_spec_shape(server: str) -> None:
+    r = httpx.get(f"{server}/services/1.xml")
+    assert r.headers["content-type"].startswith("text/xml")
+    root = ElementTree.fromstring(r.content)
+    assert root.tag == "service_definition" and root.findtext("service_code") == "1"
+    (attribute,) = list(_child(root, "attributes"))
+    assert attribute.tag == "attribute" and {c.tag for c in attribute} >= ATTRIBUTE_FIELDS
+    keys = [v.findtext("key") for v in _child(attribute, "values")]
+    assert keys == ["true", "false"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed (the npm client needs it)")
+def test_third_party_client_discovers_reads_and_creates(hot: App, server: str, api_key: str) -> None:
+    if not (HARNESS / "node_modules" / "open311").is_dir():
+        pytest.skip("npm open311 not installed: make open311-client (cd tests/open311_conformance; npm ci)")
+    code = next(
+        s["service_code"]
+        for s in httpx.get(f"{server}/services.json").json()
+        if s["service_name"] == "噪音污染"
+    )
+    run = subprocess.run(
+        ["node", str(HARNESS / "check.js"), f"{server}/discovery.json", api_key, code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = json.loads(run.stdout)
+    assert out["endpoint"] == f"{server}/"  # the client chose our GeoReport v2 production endpoint
+    assert len(out["services"]) == 517
+    for service in out["services"]:
+        assert service.keys() >= SERVICE_FIELDS, service
+        assert service["type"] in ("realtime", "batch", "blackbox") and isinstance(service["metadata"], bool)
+    definition = out["definition"]
+    assert definition["service_code"] == code
+    for attribute in definition["attributes"]:
+        assert attribute.keys() >= ATTRIBUTE_FIELDS and attribute["datatype"] in DATATYPES
+        assert all({"key", "name"} <= v.keys() for v in attribute["values"])
+    ((created,), (created_xml,)) = out["created"], out["created_xml"]
+    for answer in (created, created_xml):
+        assert {"service_request_id", "service_notice", "account_id"} <= answer.keys()
+        assert answer["service_request_id"].startswith("HK")
+    (read_back,) = out["read_back"]
+    assert read_back["service_request_id"] == created["service_request_id"] and read_back["status"] == "open"
+    assert hot.work_orders.get(created["service_request_id"]).confidential  # attribute[confidential]=true
+    assert not hot.work_orders.get(created_xml["service_request_id"]).confidential

@@ -67,3 +67,40 @@ def test_four_schedulers_fire_each_deadline_once(hot: App, clock: FakeClock) -> 
         ).all()
     assert fired == 40 and pending_due == 0
     assert len(per_order) == 40 and {n for _, n in per_order} == {1}
+
+
+@pytest.mark.slow
+def test_four_schedulers_issue_each_yellow_and_red_card_once(hot: App, clock: FakeClock) -> None:
+    from routing.orm import order_cards
+
+    for i in range(30):
+        hot.work_orders.intake(
+            IntakeCommand(
+                channel=Channel.WEB,
+                description=f"井盖缺失 {i}",
+                citizen_phone="13800001111",
+                targets=[{"unit_code": "city.municipal"}],
+            ),  # type: ignore[list-item]
+            Actor("a", "agent"),
+        )
+    for minutes in (20, 10):  # the yellow cards (10 minutes before), then the red cards (the breach)
+        clock.advance(minutes=minutes)
+        schedulers = [SlaScheduler(hot.routing_context, batch_size=4) for _ in range(4)]
+        threads = [threading.Thread(target=s.run_once) for s in schedulers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    with hot.session_factory() as session:
+        per_order = session.execute(
+            select(order_cards.c.order_id, order_cards.c.color, func.count()).group_by(
+                order_cards.c.order_id, order_cards.c.color
+            )
+        ).all()
+        warnings = session.scalar(
+            select(func.count())
+            .select_from(order_deadlines)
+            .where(order_deadlines.c.kind == "response_warning", order_deadlines.c.fired_at.is_not(None))
+        )
+    assert warnings == 30
+    assert len(per_order) == 60 and {n for _, _, n in per_order} == {1}

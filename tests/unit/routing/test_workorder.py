@@ -209,7 +209,7 @@ def test_extension_approved_moves_the_resolution_deadline() -> None:
 def test_response_breach_climbs_the_ladder_to_a_supervision_order_and_discipline() -> None:
     order = dispatched()
     order.acknowledge(Actor("s", "department", "street.haidian"), NOW, "street.haidian")
-    assert fire_due(order, NOW + timedelta(minutes=30)) == ["response:1"]
+    assert fire_due(order, NOW + timedelta(minutes=30)) == ["response_warning:0", "response:1"]
     assert [a.kind for a in order.alarms] == [AlarmKind.RESPONSE_BREACH, AlarmKind.RESPONSE_BREACH]
     assert {a.addressed_to for a in order.alarms} == {LEAD, "hotline"}
     assert fire_due(order, NOW + timedelta(minutes=60)) == ["escalation:2"]
