@@ -117,3 +117,19 @@ def why_no_browser() -> str | None:
     except ImportError:
         return "the playwright Python package is not installed"
     return None
+
+
+def wait_js(page: Any, expression: str, *, timeout_s: float = 15.0) -> Any:
+    """Wait until a JavaScript expression is truthy in the page. Playwright's ``wait_for_function`` polls
+    with a string the page's Content-Security-Policy refuses to evaluate (no 'unsafe-eval'); ``evaluate``
+    runs through the debugging protocol, which the policy does not govern, so the pages keep their CSP."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_s} s: {expression}")
+        page.wait_for_timeout(50)

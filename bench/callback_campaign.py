@@ -35,6 +35,7 @@ from routing.callback_policy import CampaignPolicy
 from routing.commands import IntakeCommand
 from routing.domain.enums import Channel
 from routing.domain.model import Actor
+from routing.lifecycle import Acknowledge, Resolve
 from routing.orm import Category
 from routing.reference import seed_all
 from telephony.outbound import Citizen, FakeDialer
@@ -88,8 +89,8 @@ def main() -> None:
             number = hot.work_orders.intake(cmd, agent).number
             lead = hot.work_orders.get(number).lead_unit or ""
             unit = Actor("handler", "department", lead)
-            hot.work_orders.acknowledge(number, unit, lead)
-            hot.work_orders.resolve(number, unit, lead, "已处理")
+            hot.work_orders.handle(Acknowledge(number, lead), unit)
+            hot.work_orders.handle(Resolve(number, lead, "已处理"), unit)
         print(f"{args.orders} orders taken and resolved in {time.perf_counter() - started:.1f} s")
 
         dialer = FakeDialer({p: [Citizen("answer", ("1", "5"))] for p in phones})

@@ -49,6 +49,7 @@ from routing.commands import CallbackCommand
 from routing.domain.enums import AssignmentRole, CallbackOutcome, OrderState
 from routing.domain.errors import DomainError, Forbidden, NotFound
 from routing.domain.model import Actor, WorkOrder
+from routing.lifecycle import RecordCallback
 from routing.orm import order_assignments, work_orders
 from routing.services import WorkOrderService
 
@@ -274,7 +275,7 @@ class CallbackCampaign:
         attempts = claim.attempts + 1
         outcome = {"close": "closed", "reopen": "reopened"}.get(verdict.kind, verdict.reason)
         try:
-            self.service.record_callback(claim.order_number, AUTO_ACTOR, _command(verdict, result))
+            self.service.handle(RecordCallback(claim.order_number, _command(verdict, result)), AUTO_ACTOR)
         except DomainError as exc:  # the order was called back (or reopened) meanwhile
             log.info("callback of %s superseded: %s", claim.order_number, exc)
             state, task_result, next_at, outcome = "cancelled", "superseded", None, "superseded"
@@ -343,7 +344,7 @@ class CallbackCampaign:
             )
         resolved_at = order.resolved_at
         started = self.ctx.clock.now()
-        order = self.service.record_callback(number, actor, cmd)
+        order = self.service.handle(RecordCallback(number, cmd), actor)
         now = self.ctx.clock.now()
         unreachable = cmd.outcome is CallbackOutcome.UNREACHABLE
         outcome = (

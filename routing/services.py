@@ -1,32 +1,34 @@
-"""The service layer: one method per use case, each one transaction, events published after commit."""
+"""The service layer: intake, and one handler for every lifecycle command; each one transaction, events
+published after commit through the outbox."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kernel import metrics
-from routing.commands import CallbackCommand, IntakeCommand
+from routing.commands import IntakeCommand
 from routing.dispatch import Routing
 from routing.domain.enums import CaseType, Urgency
 from routing.domain.errors import InvalidInput
 from routing.domain.model import Actor, Target, WorkOrder
+from routing.lifecycle import Apply, Command
 from routing.orm import Category, work_orders
 from routing.repository import NumberAllocator, WorkOrderRepository
-from routing.service_base import RoutingContext
-from routing.service_rulings import Rulings
+from routing.service_base import RoutingContext, ServiceBase
 
 __all__ = ["RoutingContext", "WorkOrderService"]
 
 log = logging.getLogger(__name__)
 
 
-class WorkOrderService(Rulings):
-    """Every change to a case goes through here: validated, audited, committed, then announced. Returns,
-    objections, negotiation and requests are in :class:`routing.service_rulings.Rulings`."""
+class WorkOrderService(ServiceBase):
+    """Every change to a case goes through here: validated, audited, committed, then announced. Intake has
+    its own path; every other change is a command (``routing/lifecycle.py``) run by :meth:`handle`."""
 
     # ---- intake ------------------------------------------------------------------------------------
     def intake(self, cmd: IntakeCommand, actor: Actor) -> WorkOrder:
@@ -128,71 +130,34 @@ class WorkOrderService(Rulings):
         self._check_units(session, targets)
         return targets
 
-    # ---- the rest of the lifecycle -------------------------------------------------------------
-    def dispatch(self, number: str, actor: Actor, targets: list[Target] | None = None) -> WorkOrder:
-        if targets is not None:
-            self._check_units_now(targets)
+    # ---- every other change: one command, one handler --------------------------------------------
+    def handle(self, command: Command, actor: Actor) -> WorkOrder:
+        """Run one lifecycle command (routing/lifecycle.py) in its own transaction: the units it brings in
+        must exist, the domain decides whether the change is allowed, the audit and the events go with it."""
+        units = command.units()
+        if units:
+            self._check_units_now(units)
 
         def change(order: WorkOrder) -> None:
             now = self.ctx.clock.now()
-            chosen = targets
-            note = "座席指定承办单位"
-            if chosen is None:
-                routing = self.dispatcher_at(now)[0].route(
-                    order.category_id, order.district, order.description, order.location_text
-                )
-                chosen, note = routing.targets, "；".join(routing.reasons)
-            check = self.dispatch_check(order.category_id, order.district, now)
-            order.dispatch(actor, now, chosen, self.ctx.policy, self.ctx.calendar, note, check)
+            command.apply(order, actor, self._apply(now))
 
-        return self._change(number, change)
+        return self._change(command.number, change)
 
-    def acknowledge(self, number: str, actor: Actor, unit_code: str) -> WorkOrder:
-        return self._change(number, lambda o: o.acknowledge(actor, self.ctx.clock.now(), unit_code))
+    def _apply(self, now: datetime) -> Apply:
+        def route(order: WorkOrder) -> tuple[list[Target], str]:
+            routing = self.dispatcher_at(now)[0].route(
+                order.category_id, order.district, order.description, order.location_text
+            )
+            return routing.targets, "；".join(routing.reasons)
 
-    def start_work(self, number: str, actor: Actor, unit_code: str, note: str = "") -> WorkOrder:
-        return self._change(number, lambda o: o.start_work(actor, self.ctx.clock.now(), unit_code, note))
-
-    def add_progress_note(self, number: str, actor: Actor, unit_code: str, note: str) -> WorkOrder:
-        return self._change(
-            number, lambda o: o.add_progress_note(actor, self.ctx.clock.now(), unit_code, note)
+        return Apply(
+            now=now,
+            policy=self.ctx.policy,
+            calendar=self.ctx.calendar,
+            route=route,
+            check=lambda order: self.dispatch_check(order.category_id, order.district, now),
         )
-
-    def resolve(self, number: str, actor: Actor, unit_code: str, reply: str) -> WorkOrder:
-        return self._change(number, lambda o: o.resolve(actor, self.ctx.clock.now(), unit_code, reply))
-
-    def record_callback(self, number: str, actor: Actor, cmd: CallbackCommand) -> WorkOrder:
-        return self._change(
-            number,
-            lambda o: o.record_callback(
-                actor,
-                self.ctx.clock.now(),
-                cmd.outcome,
-                cmd.solved,
-                cmd.rating,
-                cmd.note,
-                self.ctx.policy,
-                self.ctx.calendar,
-                cmd.recording_ref,
-            ),
-        )
-
-    def reopen(self, number: str, actor: Actor, reason: str) -> WorkOrder:
-        return self._change(
-            number,
-            lambda o: o.reopen(actor, self.ctx.clock.now(), reason, self.ctx.policy, self.ctx.calendar),
-        )
-
-    def acknowledge_supervision(
-        self, number: str, actor: Actor, supervision_number: str, unit_code: str
-    ) -> WorkOrder:
-        return self._change(
-            number,
-            lambda o: o.acknowledge_supervision(actor, self.ctx.clock.now(), supervision_number, unit_code),
-        )
-
-    def link_call(self, number: str, actor: Actor, call_id: str) -> WorkOrder:
-        return self._change(number, lambda o: o.link_call(actor, self.ctx.clock.now(), call_id))
 
     def get(self, number: str) -> WorkOrder:
         with self.ctx.session_factory() as session:

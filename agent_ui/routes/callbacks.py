@@ -21,6 +21,7 @@ from agent_ui.routes.desk import actor_of
 from routing.commands import CallbackCommand
 from routing.domain.enums import CallbackOutcome, OrderState
 from routing.domain.errors import DomainError
+from routing.lifecycle import RecordCallback
 
 router = APIRouter()
 
@@ -138,7 +139,7 @@ def record_callback(
             request, hot, {f"{number}:{k}": v for k, v in errors.items()}, keyed_values, status_code=422
         )
     try:
-        hot.work_orders.record_callback(number, actor_of(user), cmd)
+        hot.work_orders.handle(RecordCallback(number, cmd), actor_of(user))
     except DomainError as exc:
         return _callbacks(
             request, hot, {f"{number}:form": domain_message(exc, lang)}, keyed_values, status_code=422

@@ -21,6 +21,16 @@ from agent_ui.routes.desk import actor_of
 from agent_ui.rules_queries import inbox_cards
 from routing.access import may_see_order
 from routing.domain.errors import DomainError, NotFound
+from routing.lifecycle import (
+    Acknowledge,
+    AcknowledgeSupervision,
+    AddProgressNote,
+    ObjectToDispatch,
+    RequestExtension,
+    RequestReturn,
+    Resolve,
+    StartWork,
+)
 
 router = APIRouter()
 
@@ -129,7 +139,7 @@ def acknowledge(request: Request, number: str, user: DeptUser, hot: Hot, lang: L
         "ack",
         {},
         {},
-        lambda unit: hot.work_orders.acknowledge(number, actor_of(user), unit),
+        lambda unit: hot.work_orders.handle(Acknowledge(number, unit), actor_of(user)),
     )
 
 
@@ -144,7 +154,7 @@ def start(request: Request, number: str, user: DeptUser, hot: Hot, lang: Lang) -
         "start",
         {},
         {},
-        lambda unit: hot.work_orders.start_work(number, actor_of(user), unit),
+        lambda unit: hot.work_orders.handle(StartWork(number, unit), actor_of(user)),
     )
 
 
@@ -163,7 +173,7 @@ def progress_note(
         "note",
         errors,
         {"note": note},
-        lambda unit: hot.work_orders.add_progress_note(number, actor_of(user), unit, text),
+        lambda unit: hot.work_orders.handle(AddProgressNote(number, unit, text), actor_of(user)),
     )
 
 
@@ -182,7 +192,7 @@ def resolve(
         "resolve",
         errors,
         {"reply": reply},
-        lambda unit: hot.work_orders.resolve(number, actor_of(user), unit, text),
+        lambda unit: hot.work_orders.handle(Resolve(number, unit, text), actor_of(user)),
     )
 
 
@@ -201,7 +211,7 @@ def request_return(
         "return",
         errors,
         {"reason": reason},
-        lambda unit: hot.work_orders.request_return(number, actor_of(user), unit, text),
+        lambda unit: hot.work_orders.handle(RequestReturn(number, unit, text), actor_of(user)),
     )
 
 
@@ -227,7 +237,7 @@ def request_extension(
         "extend",
         errors,
         {"days": days, "ext_reason": reason},
-        lambda unit: hot.work_orders.request_extension(number, actor_of(user), unit, count or 0, text),
+        lambda unit: hot.work_orders.handle(RequestExtension(number, unit, count or 0, text), actor_of(user)),
     )
 
 
@@ -244,7 +254,9 @@ def acknowledge_supervision(
         "supervision",
         {},
         {},
-        lambda unit: hot.work_orders.acknowledge_supervision(number, actor_of(user), supervision, unit),
+        lambda unit: hot.work_orders.handle(
+            AcknowledgeSupervision(number, supervision, unit), actor_of(user)
+        ),
     )
 
 
@@ -271,5 +283,5 @@ def object_to_dispatch(
         "object",
         errors,
         {"obj_reason": reason, "proposed_unit": proposed_unit},
-        lambda unit: hot.work_orders.object_to_dispatch(number, actor_of(user), unit, text, proposed),
+        lambda unit: hot.work_orders.handle(ObjectToDispatch(number, unit, text, proposed), actor_of(user)),
     )

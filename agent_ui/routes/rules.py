@@ -18,6 +18,7 @@ from agent_ui.rules_queries import orders_to_negotiate
 from routing.domain.enums import AssignmentRole
 from routing.domain.errors import DomainError
 from routing.domain.model import Target
+from routing.lifecycle import Negotiate, RuleOnObjection
 
 router = APIRouter()
 
@@ -42,8 +43,9 @@ def rule_objection(
     values = {f"{key}:decision": decision, f"{key}:replacement": replacement, f"{key}:note": note}
     if not errors:
         try:
-            hot.work_orders.rule_on_objection(
-                number, actor_of(user), unit_code, decision == "approve", text, replacement or None
+            hot.work_orders.handle(
+                RuleOnObjection(number, unit_code, decision == "approve", text, replacement or None),
+                actor_of(user),
             )
         except DomainError as exc:
             errors[f"{key}:objection"] = domain_message(exc, lang)
@@ -111,7 +113,7 @@ def negotiate(
     if not errors:
         targets = [Target(lead_unit), *(Target(a, AssignmentRole.ASSIST) for a in assists)]
         try:
-            hot.work_orders.negotiate(number, actor_of(user), consulted, targets, text)
+            hot.work_orders.handle(Negotiate(number, consulted, targets, text), actor_of(user))
         except DomainError as exc:
             errors[f"{number}:negotiate"] = domain_message(exc, lang)
     if errors:

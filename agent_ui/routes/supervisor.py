@@ -24,6 +24,7 @@ from routing.domain import events as ev
 from routing.domain.enums import AssignmentRole, OrderState, RequestKind
 from routing.domain.errors import DomainError
 from routing.domain.model import Target
+from routing.lifecycle import DecideRequest, Reopen, RuleOnReturn
 
 router = APIRouter()
 
@@ -186,7 +187,7 @@ def rule_return(
         "rule",
         errors,
         {"decision": decision, "note": note, "unit_code": unit_code},
-        lambda: hot.work_orders.rule_on_return(number, actor_of(user), approve, text, targets),
+        lambda: hot.work_orders.handle(RuleOnReturn(number, approve, text, targets), actor_of(user)),
     )
 
 
@@ -217,8 +218,8 @@ def decide(
         "decide",
         errors,
         {"note": note},
-        lambda: hot.work_orders.decide_request(
-            number, actor_of(user), RequestKind(kind), decision == "approve", note.strip(), rid
+        lambda: hot.work_orders.handle(
+            DecideRequest(number, RequestKind(kind), decision == "approve", note.strip(), rid), actor_of(user)
         ),
     )
 
@@ -246,7 +247,7 @@ def reopen(
             status_code=422,
         )
     try:
-        hot.work_orders.reopen(number, actor_of(user), text)
+        hot.work_orders.handle(Reopen(number, text), actor_of(user))
     except DomainError as exc:
         return rulings_page(
             request,

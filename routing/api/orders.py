@@ -40,6 +40,21 @@ from routing.commands import CallbackCommand, IntakeCommand
 from routing.domain.enums import OrderState, RequestKind
 from routing.domain.errors import Forbidden, InvalidInput
 from routing.domain.model import WorkOrder
+from routing.lifecycle import (
+    Acknowledge,
+    AcknowledgeSupervision,
+    AddProgressNote,
+    DecideRequest,
+    Dispatch,
+    RecordCallback,
+    Reopen,
+    RequestAppeal,
+    RequestExtension,
+    RequestReturn,
+    Resolve,
+    RuleOnReturn,
+    StartWork,
+)
 from routing.orm import work_orders
 from routing.services import WorkOrderService
 
@@ -148,7 +163,7 @@ def order_events(number: str, hot: HotDep, reader: ReaderDep) -> list[dict[str, 
 @router.post("/work-orders/{number}/dispatch")
 def dispatch(number: str, body: DispatchBody, hot: HotDep, reader: ReaderDep) -> dict[str, Any]:
     actor = require(reader.client, "agent", "supervisor", "admin")
-    return reader.order(hot.work_orders.dispatch(number, actor, targets_of(body.targets)))
+    return reader.order(hot.work_orders.handle(Dispatch(number, targets_of(body.targets)), actor))
 
 
 @router.post("/work-orders/{number}/acknowledge")
@@ -157,7 +172,7 @@ def acknowledge(number: str, body: UnitAction, hot: HotDep, reader: ReaderDep) -
     actor = require(client, "department", "supervisor", "admin")
     unit = unit_of(client, body.unit_code)
     _checked(hot.work_orders, client, number)
-    return reader.order(hot.work_orders.acknowledge(number, actor, unit))
+    return reader.order(hot.work_orders.handle(Acknowledge(number, unit), actor))
 
 
 @router.post("/work-orders/{number}/start")
@@ -166,7 +181,7 @@ def start(number: str, body: UnitAction, hot: HotDep, reader: ReaderDep) -> dict
     actor = require(client, "department", "supervisor", "admin")
     unit = unit_of(client, body.unit_code)
     _checked(hot.work_orders, client, number)
-    return reader.order(hot.work_orders.start_work(number, actor, unit, body.note))
+    return reader.order(hot.work_orders.handle(StartWork(number, unit, body.note), actor))
 
 
 @router.post("/work-orders/{number}/notes")
@@ -175,7 +190,7 @@ def progress_note(number: str, body: ReasonBody, hot: HotDep, reader: ReaderDep)
     actor = require(client, "department", "supervisor", "admin")
     unit = unit_of(client, body.unit_code)
     _checked(hot.work_orders, client, number)
-    return reader.order(hot.work_orders.add_progress_note(number, actor, unit, body.reason))
+    return reader.order(hot.work_orders.handle(AddProgressNote(number, unit, body.reason), actor))
 
 
 @router.post("/work-orders/{number}/resolve")
@@ -184,7 +199,7 @@ def resolve(number: str, body: ResolveBody, hot: HotDep, reader: ReaderDep) -> d
     actor = require(client, "department", "supervisor", "admin")
     unit = unit_of(client, body.unit_code)
     _checked(hot.work_orders, client, number)
-    return reader.order(hot.work_orders.resolve(number, actor, unit, body.reply))
+    return reader.order(hot.work_orders.handle(Resolve(number, unit, body.reply), actor))
 
 
 @router.post("/work-orders/{number}/return")
@@ -194,14 +209,16 @@ def return_order(number: str, body: ReturnBody, hot: HotDep, reader: ReaderDep) 
     actor = require(client, "department")
     unit = unit_of(client, body.unit_code)
     _checked(hot.work_orders, client, number)
-    return reader.order(hot.work_orders.request_return(number, actor, unit, body.reason, body.proposed_unit))
+    return reader.order(
+        hot.work_orders.handle(RequestReturn(number, unit, body.reason, body.proposed_unit), actor)
+    )
 
 
 @router.post("/work-orders/{number}/return/ruling")
 def rule_return(number: str, body: RulingBody, hot: HotDep, reader: ReaderDep) -> dict[str, Any]:
     actor = require(reader.client, "supervisor", "admin")
     return reader.order(
-        hot.work_orders.rule_on_return(number, actor, body.approve, body.note, targets_of(body.targets))
+        hot.work_orders.handle(RuleOnReturn(number, body.approve, body.note, targets_of(body.targets)), actor)
     )
 
 
@@ -211,7 +228,7 @@ def request_extension(number: str, body: ExtensionBody, hot: HotDep, reader: Rea
     actor = require(client, "department")
     unit = unit_of(client, body.unit_code)
     _checked(hot.work_orders, client, number)
-    return reader.order(hot.work_orders.request_extension(number, actor, unit, body.days, body.reason))
+    return reader.order(hot.work_orders.handle(RequestExtension(number, unit, body.days, body.reason), actor))
 
 
 @router.post("/work-orders/{number}/appeal")
@@ -220,7 +237,7 @@ def request_appeal(number: str, body: AppealBody, hot: HotDep, reader: ReaderDep
     actor = require(client, "department")
     unit = unit_of(client, body.unit_code)
     _checked(hot.work_orders, client, number)
-    return reader.order(hot.work_orders.request_appeal(number, actor, unit, body.target, body.reason))
+    return reader.order(hot.work_orders.handle(RequestAppeal(number, unit, body.target, body.reason), actor))
 
 
 @router.post("/work-orders/{number}/requests/{kind}/decision")
@@ -228,7 +245,7 @@ def decide(
     number: str, kind: RequestKind, body: DecisionBody, hot: HotDep, reader: ReaderDep
 ) -> dict[str, Any]:
     actor = require(reader.client, "supervisor", "admin")
-    return reader.order(hot.work_orders.decide_request(number, actor, kind, body.approve, body.note))
+    return reader.order(hot.work_orders.handle(DecideRequest(number, kind, body.approve, body.note), actor))
 
 
 @router.post("/work-orders/{number}/callback")
@@ -242,13 +259,13 @@ def callback(number: str, body: CallbackCommand, hot: HotDep, reader: ReaderDep)
             "部门负责人只能回访本单位承办的工单",
             "a department head calls back only the orders of their own unit",
         )
-    return reader.order(hot.work_orders.record_callback(number, actor, body))
+    return reader.order(hot.work_orders.handle(RecordCallback(number, body), actor))
 
 
 @router.post("/work-orders/{number}/reopen")
 def reopen(number: str, body: ReasonBody, hot: HotDep, reader: ReaderDep) -> dict[str, Any]:
     actor = require(reader.client, "supervisor", "admin")
-    return reader.order(hot.work_orders.reopen(number, actor, body.reason))
+    return reader.order(hot.work_orders.handle(Reopen(number, body.reason), actor))
 
 
 @router.post("/work-orders/{number}/supervisions/{sup}/acknowledge")
@@ -259,4 +276,4 @@ def ack_supervision(
     actor = require(client, "department", "department_head", "supervisor")
     unit = unit_of(client, body.unit_code)
     _checked(hot.work_orders, client, number)
-    return reader.order(hot.work_orders.acknowledge_supervision(number, actor, sup, unit))
+    return reader.order(hot.work_orders.handle(AcknowledgeSupervision(number, sup, unit), actor))

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from routing.api.deps import HotDep, ReaderDep, SessionDep, require, unit_of
 from routing.api.orders import STAFF, _checked
 from routing.api.shapes import NegotiationBody, ObjectionRulingBody, ReturnBody
+from routing.lifecycle import Negotiate, ObjectToDispatch, RuleOnObjection
 from routing.orm import DispatchCatalogue
 
 router = APIRouter(prefix="/api", tags=["dispatch rules"])
@@ -24,7 +25,7 @@ def object_to_dispatch(number: str, body: ReturnBody, hot: HotDep, reader: Reade
     unit = unit_of(client, body.unit_code)
     _checked(hot.work_orders, client, number)
     return reader.order(
-        hot.work_orders.object_to_dispatch(number, actor, unit, body.reason, body.proposed_unit)
+        hot.work_orders.handle(ObjectToDispatch(number, unit, body.reason, body.proposed_unit), actor)
     )
 
 
@@ -34,8 +35,8 @@ def rule_on_objection(
 ) -> dict[str, Any]:
     actor = require(reader.client, "supervisor", "admin")
     return reader.order(
-        hot.work_orders.rule_on_objection(
-            number, actor, body.unit_code, body.approve, body.note, body.replacement
+        hot.work_orders.handle(
+            RuleOnObjection(number, body.unit_code, body.approve, body.note, body.replacement), actor
         )
     )
 
@@ -45,7 +46,7 @@ def negotiate(number: str, body: NegotiationBody, hot: HotDep, reader: ReaderDep
     """协商: the hotline records the units it consulted and the agreed lead and co-handlers, then dispatches."""
     actor = require(reader.client, "agent", "supervisor", "admin")
     return reader.order(
-        hot.work_orders.negotiate(number, actor, body.participants, body.targets(), body.note)
+        hot.work_orders.handle(Negotiate(number, body.participants, body.targets(), body.note), actor)
     )
 
 

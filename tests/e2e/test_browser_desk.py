@@ -20,6 +20,7 @@ from agent_ui.testing import (
     TEST_PASSWORD,
     demo_accounts,
     serving,
+    wait_js,
     why_no_browser,
 )
 from hotline.bootstrap import App
@@ -132,11 +133,11 @@ def test_call_to_callback_in_the_browser(served: Site, browser: Any) -> None:
     feed = hot.desk.feed
     assert isinstance(feed, DeskFeed)
     wall = _login(browser, base, "leader1")
-    wall.wait_for_function("document.body.dataset.live === '1'")
+    wait_js(wall, "document.body.dataset.live === '1'")
     open_before = wall.inner_text("[data-testid=kpi-open]")
 
     agent = _login(browser, base, "agent1")
-    agent.wait_for_function("document.body.dataset.live === '1'")
+    wait_js(agent, "document.body.dataset.live === '1'")
     # Telephony announces the answered call: the screen pop appears without a reload.
     feed.call_answered("agent1", "call-0001", "13812345678", "consultation", ("1 普通话", "3 投诉举报"))
     agent.wait_for_selector("[data-testid=caller]:has-text('13812345678')")
@@ -216,7 +217,7 @@ def test_call_to_callback_in_the_browser(served: Site, browser: Any) -> None:
     lead = order.lead_unit or ""
 
     # The wallboard counts the new open order without a reload.
-    wall.wait_for_function(f"document.querySelector('[data-testid=kpi-open]').innerText !== '{open_before}'")
+    wait_js(wall, f"document.querySelector('[data-testid=kpi-open]').innerText !== '{open_before}'")
     # The response clock runs out: the scheduler raises the alarm, the wallboard shows it live.
     clock.advance(minutes=45)
     hot.scheduler.run_once()

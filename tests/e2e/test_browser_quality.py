@@ -22,6 +22,7 @@ from agent_ui.testing import (
     TEST_PASSWORD,
     demo_accounts,
     serving,
+    wait_js,
     why_no_browser,
 )
 from hotline.bootstrap import App
@@ -143,13 +144,13 @@ def test_supervisor_plays_a_recording_and_seeks_by_the_transcript(site: Site, br
     rows.first.locator("a.btn").click()
     page.wait_for_url(f"**/recordings/{site.recording}")
 
-    page.wait_for_function("document.getElementById('player').readyState >= 1")
+    wait_js(page, "document.getElementById('player').readyState >= 1")
     duration = page.evaluate("document.getElementById('player').duration")
     assert abs(duration - SECONDS) < 0.5, duration
 
     # A click on a line of the transcript seeks there and plays: time advances from that point.
     page.click("li.seg[data-start='1500']")
-    page.wait_for_function("document.getElementById('player').currentTime > 2.0")
+    wait_js(page, "document.getElementById('player').currentTime > 2.0")
     assert page.evaluate("document.getElementById('player').paused") is False
     page.wait_for_selector("li.seg.current[data-start='1500']")
     _shot(page, "recording-player")
@@ -157,7 +158,7 @@ def test_supervisor_plays_a_recording_and_seeks_by_the_transcript(site: Site, br
     # A seek near the end: the browser asks for the bytes from there (HTTP 206 with a late Content-Range).
     before = len(audio)
     page.click(f"li.seg[data-start='{LAST.start_ms}']")
-    page.wait_for_function(f"document.getElementById('player').currentTime > {LAST.start_ms / 1000 + 0.5}")
+    wait_js(page, f"document.getElementById('player').currentTime > {LAST.start_ms / 1000 + 0.5}")
     late = [s for s in (_range_start(r) for r in audio[before:]) if s is not None]
     expected = WAV_HEADER + int(LAST.start_ms / 1000 * 16000 * 0.9)
     assert late and max(late) >= expected, (late, expected)
@@ -187,7 +188,7 @@ def test_qa_reviews_a_sampled_call(site: Site, browser: Any) -> None:
     qa.select_option("select[name='score_greeting']", "5")
     qa.fill("#comments", "开场问候规范，地址核实完整。")
     qa.click("li.seg[data-start='1500']")
-    qa.wait_for_function("document.getElementById('player').currentTime > 2.0")
+    wait_js(qa, "document.getElementById('player').currentTime > 2.0")
     _shot(qa, "qa-review")
     qa.select_option("select[name='score_greeting']", "")
     # Forgotten item: the message appears next to it, and nothing is saved.

@@ -28,6 +28,7 @@ from routing.callback_policy import CampaignPolicy
 from routing.commands import IntakeCommand
 from routing.domain.enums import CallbackOutcome, Channel, OrderState
 from routing.domain.model import Actor
+from routing.lifecycle import Acknowledge, Resolve
 from routing.orm import Category
 from telephony.outbound import AriDialer, DialPlan, OutboundAri, SurveyOutcome
 from telephony.switch import Switch
@@ -67,8 +68,8 @@ def resolve_an_order(hot: App, phone: str) -> tuple[str, str]:
     number = hot.work_orders.intake(cmd, AGENT).number
     lead = hot.work_orders.get(number).lead_unit or ""
     unit = Actor("handler", "department", lead)
-    hot.work_orders.acknowledge(number, unit, lead)
-    hot.work_orders.resolve(number, unit, lead, "已责令施工单位停止夜间施工")
+    hot.work_orders.handle(Acknowledge(number, lead), unit)
+    hot.work_orders.handle(Resolve(number, lead, "已责令施工单位停止夜间施工"), unit)
     return number, lead
 
 

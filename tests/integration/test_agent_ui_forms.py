@@ -12,6 +12,7 @@ from agent_ui.orm import User
 from agent_ui.testing import demo_accounts, login, make_web
 from hotline.bootstrap import App
 from routing.domain.model import Actor
+from routing.lifecycle import Acknowledge, Resolve
 from routing.orm import (
     Category,
     order_audit,
@@ -185,8 +186,8 @@ def test_callback_form(hot: App, env: dict[str, Any]) -> None:
         hot, env, "qa1", f"/qa/callbacks/{number}", {"outcome": "satisfied"}, f"{number}:form", "不能登记回访"
     )
     dept = Actor("dept1", "dept_handler", "city.housing")
-    hot.work_orders.acknowledge(number, dept, "city.housing")
-    hot.work_orders.resolve(number, dept, "city.housing", "已修复")
+    hot.work_orders.handle(Acknowledge(number, "city.housing"), dept)
+    hot.work_orders.handle(Resolve(number, "city.housing", "已修复"), dept)
     _check(hot, env, "qa1", f"/qa/callbacks/{number}", {"outcome": ""}, f"{number}:outcome")
     _check(
         hot,

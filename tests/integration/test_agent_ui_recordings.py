@@ -25,6 +25,7 @@ from recordings.orm import QaReview, QaSample, QaScorecard, RecordingListen
 from routing.commands import IntakeCommand
 from routing.domain.enums import Channel
 from routing.domain.model import Actor
+from routing.lifecycle import Acknowledge, Resolve
 from routing.orm import Category, order_audit, order_callbacks, work_orders
 from routing.suggest.orm import SuggestionFeedback
 from tests.desk_support import DEMO_SEGMENTS, ingest_recording, make_full_web
@@ -253,8 +254,8 @@ def test_scorecard_editor(hot: App, env: dict[str, Any]) -> None:
 def test_agent_records_callbacks_that_close_or_reopen(hot: App, env: dict[str, Any]) -> None:
     number = env["order"]
     dept = Actor("dept1", "dept_handler", "city.housing")
-    hot.work_orders.acknowledge(number, dept, "city.housing")
-    hot.work_orders.resolve(number, dept, "city.housing", "已修复")
+    hot.work_orders.handle(Acknowledge(number, "city.housing"), dept)
+    hot.work_orders.handle(Resolve(number, "city.housing", "已修复"), dept)
     agent, token = env["clients"]["agent1"], env["tokens"]["agent1"]
     page = agent.get("/qa/callbacks").text
     assert f'data-order="{number}"' in page
@@ -307,8 +308,8 @@ async def test_automated_callback_attempts_of_the_campaign_are_listed(
     number = env["order"]
     lead = hot.work_orders.get(number).lead_unit or ""
     unit = Actor("handler", "department", lead)
-    hot.work_orders.acknowledge(number, unit, lead)
-    hot.work_orders.resolve(number, unit, lead, "已更换楼道灯具")
+    hot.work_orders.handle(Acknowledge(number, lead), unit)
+    hot.work_orders.handle(Resolve(number, lead, "已更换楼道灯具"), unit)
     clock.set(datetime(2026, 11, 23, 1, 30, tzinfo=UTC))  # a Monday, 09:30 in Haikou: a calling hour
     dialer = FakeDialer({"13812345678": [Citizen("no_answer")]})
     policy = CampaignPolicy(first_call_after=timedelta(0))

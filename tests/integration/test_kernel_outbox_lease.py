@@ -107,16 +107,14 @@ def test_a_standby_takes_over_when_the_holder_is_killed(pg_database: str, tmp_pa
     script = tmp_path / "holder.py"
     script.write_text(LEASE_HOLDER)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    first = subprocess.Popen(
-        [sys.executable, str(script), pg_database], stdout=subprocess.PIPE, env=env, text=True
-    )
-    second = subprocess.Popen(
-        [sys.executable, str(script), pg_database], stdout=subprocess.PIPE, env=env, text=True
-    )
+    command = [sys.executable, str(script), pg_database]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, env=env, text=True)
+    assert first.stdout is not None
+    held = first.stdout.readline()  # the first holds the lease before the second starts
+    second = subprocess.Popen(command, stdout=subprocess.PIPE, env=env, text=True)
     try:
-        assert first.stdout is not None and second.stdout is not None
-        line = first.stdout.readline()  # blocks until the first one holds it
-        assert line.startswith("held")
+        assert second.stdout is not None
+        assert held.startswith("held")
         from sqlalchemy import create_engine
 
         probe_engine = create_engine(pg_database)

@@ -16,6 +16,7 @@ from routing.commands import CallbackCommand, IntakeCommand
 from routing.domain.enums import CallbackOutcome, Channel, OrderState
 from routing.domain.errors import Forbidden
 from routing.domain.model import Actor
+from routing.lifecycle import Acknowledge, RecordCallback, Resolve
 from telephony.outbound import Citizen, FakeDialer, SurveyOutcome
 
 AGENT = Actor("agent007", "agent")
@@ -36,8 +37,8 @@ def resolved_order(hot: App, clock: FakeClock, phone: str = "138 1234 5678") -> 
     number = hot.work_orders.intake(cmd, AGENT).number
     lead = hot.work_orders.get(number).lead_unit or ""
     unit = Actor("handler", "department", lead)
-    hot.work_orders.acknowledge(number, unit, lead)
-    hot.work_orders.resolve(number, unit, lead, "已责令施工单位停止夜间施工")
+    hot.work_orders.handle(Acknowledge(number, lead), unit)
+    hot.work_orders.handle(Resolve(number, lead, "已责令施工单位停止夜间施工"), unit)
     return number, lead
 
 
@@ -224,19 +225,20 @@ async def test_callback_taken_elsewhere_cancels_the_task_and_a_redo_owes_a_new_o
     loop = campaign(hot, dialer, first_call_after=timedelta(hours=1))
     await loop.run_once()  # the task exists, due at 10:30
     # The citizen calls the hotline first; the agent records "not solved" from the desk.
-    hot.work_orders.record_callback(
-        number,
+    hot.work_orders.handle(
+        RecordCallback(
+            number, CallbackCommand(outcome=CallbackOutcome.UNSATISFIED, solved=False, note="来电反映未解决")
+        ),
         AGENT,
-        CallbackCommand(outcome=CallbackOutcome.UNSATISFIED, solved=False, note="来电反映未解决"),
     )
     report = await loop.run_once()
     assert (report.cancelled, report.called) == (1, 0)
     [task] = loop.tasks(number)
     assert (task.state, task.result) == ("cancelled", "superseded")
     unit = Actor("handler", "department", lead)
-    hot.work_orders.acknowledge(number, unit, lead)
+    hot.work_orders.handle(Acknowledge(number, lead), unit)
     morning.advance(hours=1)
-    hot.work_orders.resolve(number, unit, lead, "已再次整改")
+    hot.work_orders.handle(Resolve(number, lead, "已再次整改"), unit)
     morning.advance(hours=1)
     report = await loop.run_once()
     assert (report.created, report.results) == (1, {"closed": 1})

@@ -15,6 +15,7 @@ from routing.domain import events as ev
 from routing.domain.enums import AlarmKind, CallbackOutcome, Channel, OrderState, SupervisionState, Urgency
 from routing.domain.errors import IllegalTransition, InvalidInput
 from routing.domain.model import Actor
+from routing.lifecycle import Acknowledge, RecordCallback, Resolve, StartWork
 from routing.orm import Category, order_audit, work_orders
 from routing.scores import unit_scores
 
@@ -93,8 +94,8 @@ def test_illegal_transition_changes_nothing(hot: App) -> None:
     number = intake(hot)
     before = len(hot.work_orders.get(number).history)
     with pytest.raises(IllegalTransition):
-        hot.work_orders.resolve(
-            number, Actor("h", "department"), hot.work_orders.get(number).lead_unit or "", "x"
+        hot.work_orders.handle(
+            Resolve(number, hot.work_orders.get(number).lead_unit or "", "x"), Actor("h", "department")
         )
     assert len(hot.work_orders.get(number).history) == before
 
@@ -111,21 +112,24 @@ def test_full_loop_with_callback_reopen_and_close(hot: App, clock: FakeClock) ->
     lead = hot.work_orders.get(number).lead_unit or ""
     unit = Actor("handler", "department", lead)
     clock.advance(minutes=12)
-    hot.work_orders.acknowledge(number, unit, lead)
-    hot.work_orders.start_work(number, unit, lead, "已派执法队员到场")
+    hot.work_orders.handle(Acknowledge(number, lead), unit)
+    hot.work_orders.handle(StartWork(number, lead, "已派执法队员到场"), unit)
     clock.advance(hours=5)
-    hot.work_orders.resolve(number, unit, lead, "已责令施工单位停止夜间施工，并处罚款")
+    hot.work_orders.handle(Resolve(number, lead, "已责令施工单位停止夜间施工，并处罚款"), unit)
     clock.advance(days=1)
-    order = hot.work_orders.record_callback(
-        number,
+    order = hot.work_orders.handle(
+        RecordCallback(
+            number,
+            CallbackCommand(outcome=CallbackOutcome.UNSATISFIED, solved=False, rating=2, note="仍有噪音"),
+        ),
         AGENT,
-        CallbackCommand(outcome=CallbackOutcome.UNSATISFIED, solved=False, rating=2, note="仍有噪音"),
     )
     assert order.state is OrderState.DISPATCHED and order.redo_count == 1
-    hot.work_orders.acknowledge(number, unit, lead)
-    hot.work_orders.resolve(number, unit, lead, "已联合住建部门查处，施工单位承诺整改")
-    order = hot.work_orders.record_callback(
-        number, AGENT, CallbackCommand(outcome=CallbackOutcome.SATISFIED, solved=True, rating=5)
+    hot.work_orders.handle(Acknowledge(number, lead), unit)
+    hot.work_orders.handle(Resolve(number, lead, "已联合住建部门查处，施工单位承诺整改"), unit)
+    order = hot.work_orders.handle(
+        RecordCallback(number, CallbackCommand(outcome=CallbackOutcome.SATISFIED, solved=True, rating=5)),
+        AGENT,
     )
     assert order.state is OrderState.CLOSED
     actions = [e.action for e in order.history]
