@@ -85,7 +85,7 @@ def _load_user(request: Request) -> WebUser | None:
     data = get_codec(request).loads(raw)
     if data is None:
         return None
-    row = get_users(request).get(data.user_id)
+    row = get_users(request).for_session(data.user_id)
     if row is None or not row.active or fingerprint(row.password_hash) != data.pw:
         return None
     if row.session_generation != data.gen:  # logged out since this cookie was issued

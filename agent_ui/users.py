@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -97,6 +99,9 @@ def check_password_strength(password: str) -> None:
         )
 
 
+SESSION_CACHE_SECONDS = 1.0  # see UserService.for_session
+
+
 class UserService:
     def __init__(
         self, session_factory: sessionmaker[Session], clock: Clock, *, allow_demo_password: bool = False
@@ -105,6 +110,8 @@ class UserService:
         self.clock = clock
         # The documented demo password logs in only in development, whatever accounts were made with it.
         self.allow_demo_password = allow_demo_password
+        self._session_cache: dict[int, tuple[float, User | None]] = {}
+        self._cache_lock = threading.Lock()
 
     def create(
         self,
@@ -135,6 +142,27 @@ class UserService:
     def get(self, user_id: int) -> User | None:
         with self.session_factory() as session:
             return session.get(User, user_id)
+
+    def for_session(self, user_id: int) -> User | None:
+        """The account behind a session cookie, read at most once a second per process: when a web process
+        comes back from a restart, its desks reconnect all at once and would otherwise each open a database
+        connection. A log-out or password reset in this process takes effect at once (the cache is
+        dropped); in another web process within ``SESSION_CACHE_SECONDS``."""
+        now = time.monotonic()
+        with self._cache_lock:
+            hit = self._session_cache.get(user_id)
+            if hit is not None and now - hit[0] < SESSION_CACHE_SECONDS:
+                return hit[1]
+        row = self.get(user_id)  # detached, its columns loaded
+        with self._cache_lock:
+            if len(self._session_cache) > 10_000:
+                self._session_cache.clear()
+            self._session_cache[user_id] = (now, row)
+        return row
+
+    def forget_sessions(self) -> None:
+        with self._cache_lock:
+            self._session_cache.clear()
 
     def by_name(self, username: str) -> User | None:
         with self.session_factory() as session:
@@ -229,6 +257,7 @@ class UserService:
 
     def end_sessions(self, user_id: int) -> None:
         """Log-out: every session cookie this account holds stops working (server-side revocation)."""
+        self.forget_sessions()
         with self.session_factory() as session, session.begin():
             session.execute(
                 update(_USERS)
@@ -257,6 +286,7 @@ class UserService:
             user.locked_until = None
             user.session_generation += 1
             _audit(session, self.clock.now(), by, "admin", "password_reset", username, "", "")
+        self.forget_sessions()
         return password
 
     def audit(

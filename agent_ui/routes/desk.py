@@ -372,7 +372,7 @@ def sse_response(request: Request, hot: DeskParts, classify: Any) -> StreamingRe
     async def stream() -> AsyncIterator[str]:
         queue = hot.bus.listen()
         try:
-            yield "retry: 2000\n: connected\n\n"
+            yield "retry: 1000\n: connected\n\n"  # a browser reconnects after 1 s (another web process)
             loop = asyncio.get_running_loop()
             end = loop.time() + lifetime
             while loop.time() < end:
