@@ -70,6 +70,11 @@ class Autofill:
         }
 
 
+def screen_pop(call_id: str, caller: str) -> Autofill:
+    """What is known the moment the call is answered: the caller's number."""
+    return Autofill(call_id, {"citizen_phone": FieldFill("citizen_phone", caller, "screen_pop", "来电号码")})
+
+
 def fill(
     call_id: str,
     utterances: Sequence[str],
