@@ -81,6 +81,7 @@ class SuggestionEngine:
         self.leaves = leaves
         self.dispatcher = dispatcher
         self._category_ids = category_ids(dispatcher)
+        self._unseen = frozenset({leaf.level1 for leaf in leaves.leaves} - set(classifier.labels))
         self.kb = kb
         self.now = now
         self.units = units
@@ -110,7 +111,7 @@ class SuggestionEngine:
         read = f"{text} {' '.join(c.word for c in heard)}" if heard else text
         ranked = self.classifier.ranked(read)
         categories = [CategoryScore(name, score) for name, score in ranked]
-        leaf_scores = self.leaves.score(read, ranked[:3], k=5)
+        leaf_scores = self.leaves.score(read, ranked[:3], k=5, unseen=self._unseen)
         units = []
         if with_units:
             evidence = self.units.evidence(read) if self.units is not None else []

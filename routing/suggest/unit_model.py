@@ -35,7 +35,7 @@ from routing.suggest.textnorm import normalize
 
 # Units that lead a case for the whole city. District governments, their bureaus, streets and towns are
 # reached through territorial management (Dispatcher.territorial), never suggested from words alone.
-LEADING_KINDS = ("city_bureau", "utility", "company", "hotline")
+LEADING_KINDS = ("city_bureau", "utility", "public_company", "hotline")
 # Duties that every unit has ("负责本单位…") say nothing about which matter is whose.
 _GENERIC = ("负责本单位", "完成市委", "承办上级交办")
 
@@ -139,7 +139,7 @@ class UnitModel:
 
 
 def combine(
-    votes: Mapping[str, float], evidence: Sequence[UnitEvidence], weight: float = 0.5
+    votes: Mapping[str, float], evidence: Sequence[UnitEvidence], weight: float = 0.8
 ) -> dict[str, float]:
     """The category's vote and the duty evidence, each as shares of its own total, mixed by ``weight``."""
     total_votes = sum(votes.values()) or 1.0
