@@ -283,7 +283,8 @@ def summarize(utterances: Sequence[str], what: Sequence[str] = (), location: str
     for u in utterances:
         for piece in _SENTENCE.findall(clean(u)):
             piece = clean(piece)
-            if len(piece) >= 2 and piece not in sentences:
+            # A number read out for the callback belongs in the phone field, not the description.
+            if len(piece) >= 2 and piece not in sentences and not phone_numbers(piece):
                 sentences.append(piece)
     if not sentences:
         return ""
