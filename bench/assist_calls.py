@@ -31,10 +31,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from routing.assist.autofill import Autofill  # noqa: E402
-from routing.assist.service import Assistant  # noqa: E402
-from routing.suggest.factory import engine_from_files  # noqa: E402
-from routing.suggest.service import SuggestionEngine  # noqa: E402
+from routing.assist.autofill import Autofill
+from routing.assist.service import Assistant
+from routing.suggest.factory import engine_from_files
+from routing.suggest.service import SuggestionEngine
 
 CALLS = Path(__file__).parent / "data" / "assist_calls.yaml"
 FIELDS = ("citizen_phone", "district", "location_text", "case_type", "category", "unit", "description")
@@ -101,7 +101,9 @@ def run(engine: SuggestionEngine, assistant: Assistant, calls: list[dict[str, An
     print(f"calls {n}, finals {len(latencies)}")
     print(f"district accuracy {sum(per_field['district'])}/{n} = {sum(per_field['district']) / n:.3f}")
     print(f"address F1 {statistics.mean(f1s):.3f}")
-    print(f"category top-1 (first level) {sum(per_field['category'])}/{n} = {sum(per_field['category']) / n:.3f}")
+    print(
+        f"category top-1 (first level) {sum(per_field['category'])}/{n} = {sum(per_field['category']) / n:.3f}"
+    )
     print(f"case type {sum(per_field['case_type'])}/{n}   unit {sum(per_field['unit'])}/{n}")
     print(f"callback numbers read out and offered {sum(offered)}/{len(offered)}")
     total = sum(len(v) for v in per_field.values())
@@ -110,7 +112,9 @@ def run(engine: SuggestionEngine, assistant: Assistant, calls: list[dict[str, An
     print("kept per field: " + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in per_field.items()))
     latencies.sort()
     p95 = latencies[int(0.95 * (len(latencies) - 1))]
-    print(f"suggest + autofill compute per final: p50 {statistics.median(latencies):.1f} ms, p95 {p95:.1f} ms")
+    print(
+        f"suggest + autofill compute per final: p50 {statistics.median(latencies):.1f} ms, p95 {p95:.1f} ms"
+    )
     for line in wrong:
         print("  changed:", line)
 
@@ -141,7 +145,9 @@ def speech_finals(whisper: Any, workdir: Path) -> Any:
             ulaw = wav.with_suffix(".ulaw")
             pcm = wav.with_suffix(".raw")
             subprocess.run(["espeak-ng", "-v", "cmn", "-s", "150", "-w", str(wav), text], check=True)
-            subprocess.run(["sox", str(wav), "-r", "8000", "-c", "1", "-t", "raw", "-e", "mu-law", str(ulaw)], check=True)
+            subprocess.run(
+                ["sox", str(wav), "-r", "8000", "-c", "1", "-t", "raw", "-e", "mu-law", str(ulaw)], check=True
+            )
             subprocess.run(
                 ["sox", "-t", "raw", "-r", "8000", "-e", "mu-law", "-c", "1", str(ulaw),
                  "-r", "16000", "-b", "16", "-e", "signed-integer", "-t", "raw", str(pcm)],

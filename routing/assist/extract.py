@@ -290,7 +290,8 @@ def summarize(utterances: Sequence[str], what: Sequence[str] = (), location: str
         return ""
     scored = []
     for i, s in enumerate(sentences):
-        points = 0.0
+        # The first thing said after the greeting usually names the matter (我要举报一个黑诊所).
+        points = 1.0 if i == 0 or any(cue in s for cue in _STRONG) else 0.0
         points += 1.0 if any(w and w in s for w in what) else 0.0
         points += 1.0 if location and any(part in s for part in _address_parts(location)) else 0.0
         points += 1.0 if _WHEN.search(s) else 0.0

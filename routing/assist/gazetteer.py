@@ -179,6 +179,13 @@ class Gazetteer:
         matches.sort(key=lambda m: m.start)
         return matches
 
+    def without_places(self, text: str) -> str:
+        """The text with every place named in it blanked out (for models that must judge the matter only)."""
+        chars = list(text)
+        for m in self.find(text):
+            chars[m.start : m.end] = " " * (m.end - m.start)
+        return "".join(chars)
+
     def _find_by_sound(self, text: str, covered: list[bool]) -> list[PlaceMatch]:
         sounds = _syllables(text)
         if len(sounds) != len(text):  # pypinyin kept a run of non-Chinese characters together

@@ -192,7 +192,9 @@ MODEL_SPECS: dict[str, Callable[[], Pipeline]] = {
     ),
     "char12tax_word_head_svm": lambda: Pipeline([("tfidf", _char_word_head()), ("clf", _svm())]),
     "char12tax_word_head_semi_svm": lambda: Pipeline([("tfidf", _char_word_head()), ("clf", _svm())]),
-    "char12tax20k_word_head_semi_svm": lambda: Pipeline([("tfidf", _char_word_head(20_000)), ("clf", _svm())]),
+    "char12tax20k_word_head_semi_svm": lambda: Pipeline(
+        [("tfidf", _char_word_head(20_000)), ("clf", _svm())]
+    ),
 }
 # Semi-supervised: these models also learn from the hotline's own texts labelled by their place in the
 # taxonomy: each knowledge-base article (title, keywords, body) and each leaf's level-2/3 names, under

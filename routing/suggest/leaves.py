@@ -23,7 +23,6 @@ from routing.reference import default_taxonomy_csv
 from routing.suggest.fastlinear import QueryTfidf
 from routing.suggest.textnorm import normalize
 
-
 # A leaf of a first-level category the classifier does not know must match at least this well (cosine of
 # character 2–3-gram TF-IDF) before it is offered.
 MIN_UNSEEN_SIMILARITY = 0.15

@@ -19,7 +19,8 @@ district bureaus, streets and towns come from territorial management once the di
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,8 +101,19 @@ def _category_leads(base: Path) -> dict[tuple[str | None, str | None, str | None
     }
 
 
+# What callers say around the matter that names no unit's duty (希望 would find 希望工程).
+_NOT_THE_MATTER = re.compile(
+    r"(你好|您好|喂|谢谢|麻烦|希望|请问|请|帮忙|帮我|一下|你们|我们|我家|那个|这个|就是|嗯|啊|呢|吧|了)"
+)
+
+
 class UnitModel:
-    def __init__(self, documents: Sequence[tuple[str, str]]) -> None:
+    def __init__(
+        self, documents: Sequence[tuple[str, str]], places: Callable[[str], str] | None = None
+    ) -> None:
+        """``places``: removes place names from a text (the gazetteer): 美兰区 must not find 美兰机场's
+        duties, nor 海甸 a street's."""
+        self.places = places
         self.codes = [code for code, _ in documents]
         self.texts = [text for _, text in documents]
         self.vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
@@ -114,7 +126,9 @@ class UnitModel:
 
     def evidence(self, text: str, k: int = 5) -> list[UnitEvidence]:
         """The ``k`` units whose own texts are nearest to ``text``, best first."""
-        idx, values = self._query.row(normalize(text))
+        if self.places is not None:
+            text = self.places(text)
+        idx, values = self._query.row(_NOT_THE_MATTER.sub(" ", normalize(text)))
         if idx.size == 0:
             return []
         sims = np.asarray(self._columns[:, idx] @ values).ravel()

@@ -5,30 +5,18 @@ from the desk feed to the form (docs/benchmarks.md); no timing decides the outco
 
 from __future__ import annotations
 
-import shutil
 import statistics
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from agent_ui.live import AutofillReady, DeskFeed, FilledField
-from agent_ui.testing import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    TEST_PASSWORD,
-    demo_accounts,
-    make_full_web,
-    serving,
-    why_no_browser,
-)
-from hotline.bootstrap import App
-from kernel.clock import FakeClock
 from routing.orm import Category
 from routing.suggest.orm import AssistFieldChoice
-from tests.conftest import make_app
+from tests.e2e.test_browser_desk import Site, _login, browser, served  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -37,159 +25,129 @@ PATH = "城乡建设/城市建设和市政管理/城市公共设施"
 CALL = "call-assist-1"
 
 
-@pytest.fixture(scope="module")
-def site(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, App]]:
-    reason = why_no_browser()
-    if reason:
-        pytest.skip(reason)
-    tmp = tmp_path_factory.mktemp("assist")
-    shutil.copyfile(sqlite_template, tmp / "hotline.sqlite3")
-    hot = make_app(f"sqlite:///{tmp / 'hotline.sqlite3'}", tmp, FakeClock(), seed=False, migrate=False)
-    demo_accounts(hot)
-    web = make_full_web(hot, with_kb=True)
-    web.state.ui_sse_lifetime = 120.0
-    try:
-        with serving(web) as base:
-            yield base, hot
-    finally:
-        hot.close()
-
-
 def _fields(*items: tuple[str, str, str, str, tuple[str, ...]]) -> tuple[FilledField, ...]:
     return tuple(
         FilledField(name, value, value, source, why, offers) for name, value, source, why, offers in items
     )
 
 
-def test_the_order_form_fills_itself_and_the_agent_keeps_the_last_word(site: tuple[str, App]) -> None:
-    from playwright.sync_api import sync_playwright
-
-    base, hot = site
+def test_the_order_form_fills_itself_and_the_agent_keeps_the_last_word(
+    served: Site,  # noqa: F811  (the desk tests' module fixtures: one server and browser per module)
+    browser: Any,  # noqa: F811
+) -> None:
+    hot = served.hot
     feed = hot.extras["desk_feed"]
     assert isinstance(feed, DeskFeed)
     with hot.session_factory() as session:
         category = session.scalar(select(Category.id).where(Category.path == PATH))
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN").new_page()
-        page.goto(f"{base}/login")
-        page.fill("#username", "agent1")
-        page.fill("#password", TEST_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(lambda url: "/login" not in url)
-        page.wait_for_function("document.body.dataset.live === '1'")
+    page = _login(browser, served.base, "agent1")
+    page.wait_for_function("document.body.dataset.live === '1'")
+    # The call is answered: the caller's number is in the form at once, marked as a suggestion.
+    feed.call_answered("agent1", CALL, "13800138000", "consultation")
+    feed.autofill(
+        AutofillReady(CALL, _fields(("citizen_phone", "13800138000", "screen_pop", "来电号码", ())))
+    )
+    page.wait_for_function("document.getElementById('citizen_phone').value === '13800138000'")
+    assert "af-suggested" in (page.get_attribute("#citizen_phone", "class") or "")
+    page.fill("#citizen_name", "王女士")  # the agent types what the assist does not fill
 
-        # The call is answered: the caller's number is in the form at once, marked as a suggestion.
-        feed.call_answered("agent1", CALL, "13800138000", "consultation")
-        feed.autofill(
-            AutofillReady(CALL, _fields(("citizen_phone", "13800138000", "screen_pop", "来电号码", ())))
-        )
-        page.wait_for_function("document.getElementById('citizen_phone').value === '13800138000'")
-        assert "af-suggested" in (page.get_attribute("#citizen_phone", "class") or "")
-        page.fill("#citizen_name", "王女士")  # the agent types what the assist does not fill
-
-        # The citizen names two districts: the district stays empty, both are offered.
-        feed.autofill(
-            AutofillReady(
-                CALL,
-                _fields(
-                    ("citizen_phone", "13800138000", "screen_pop", "来电号码", ()),
-                    ("district", "", "speech", "提到了两个区：秀英、龙华", ("秀英区", "龙华区")),
-                ),
-            )
-        )
-        page.wait_for_selector('[data-af-for="district"] [data-af-offer="district"]')
-        assert page.input_value("#district") == ""
-        assert page.locator('[data-af-for="district"] [data-af-offer]').all_inner_texts() == [
-            "秀英区",
-            "龙华区",
-        ]
-
-        # Then they say where exactly: every field fills, each marked suggested with its reason.
-        full = _fields(
-            (
-                "citizen_phone",
-                "13800138000",
-                "screen_pop",
-                "来电号码；市民报了回电号码，可改用",
-                ("13907551234",),
-            ),
-            ("district", "美兰区", "speech", "按地名：海甸岛、和平大道", ()),
-            ("location_text", "海甸岛和平大道32号门口", "speech", "按地名：海甸岛、和平大道", ()),
-            ("category", PATH, "model", "分类模型 0.82", ()),
-            ("case_type", "complaint", "speech", "听到「坏了」", ()),
-            ("unit", "city.municipal", "model", "职责/知识库：路灯", ()),
-            (
-                "description",
-                "海甸岛和平大道32号门口路灯坏了一个星期，希望尽快修。",
-                "speech",
-                "摘自市民原话",
-                (),
+    # The citizen names two districts: the district stays empty, both are offered.
+    feed.autofill(
+        AutofillReady(
+            CALL,
+            _fields(
+                ("citizen_phone", "13800138000", "screen_pop", "来电号码", ()),
+                ("district", "", "speech", "提到了两个区：秀英、龙华", ("秀英区", "龙华区")),
             ),
         )
-        feed.autofill(AutofillReady(CALL, full))
-        page.wait_for_function("document.getElementById('district').value === '美兰区'")
-        assert page.input_value("#location_text") == "海甸岛和平大道32号门口"
-        assert page.input_value("#category_id") == str(category)
-        assert (
-            page.input_value("#case_type") == "complaint"
-            and page.input_value("#unit_code") == "city.municipal"
-        )
-        assert page.input_value("#citizen_name") == "王女士", "what the agent typed is never overwritten"
-        assert page.locator(".af-badge").count() >= 7 and page.is_visible("#af-accept-all")
-        assert "按地名" in page.inner_text('[data-af-for="district"]')
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "agent-desk-autofill.png"))
+    )
+    page.wait_for_selector('[data-af-for="district"] [data-af-offer="district"]')
+    assert page.input_value("#district") == ""
+    assert page.locator('[data-af-for="district"] [data-af-offer]').all_inner_texts() == [
+        "秀英区",
+        "龙华区",
+    ]
 
-        # The agent accepts the district, corrects the address, takes the callback number read out.
-        page.click('[data-af-accept="district"]')
-        assert page.inner_text('[data-af-for="district"] .af-badge') == "已采用"
-        page.fill("#location_text", "海甸岛和平大道30号")
-        assert page.inner_text('[data-af-for="location_text"] .af-badge') == "已修改"
-        page.click('[data-af-offer="citizen_phone"]')
-        assert page.input_value("#citizen_phone") == "13907551234"
+    # Then they say where exactly: every field fills, each marked suggested with its reason.
+    full = _fields(
+        (
+            "citizen_phone",
+            "13800138000",
+            "screen_pop",
+            "来电号码；市民报了回电号码，可改用",
+            ("13907551234",),
+        ),
+        ("district", "美兰区", "speech", "按地名：海甸岛、和平大道", ()),
+        ("location_text", "海甸岛和平大道32号门口", "speech", "按地名：海甸岛、和平大道", ()),
+        ("category", PATH, "model", "分类模型 0.82", ()),
+        ("case_type", "complaint", "speech", "听到「坏了」", ()),
+        ("unit", "city.municipal", "model", "职责/知识库：路灯", ()),
+        (
+            "description",
+            "海甸岛和平大道32号门口路灯坏了一个星期，希望尽快修。",
+            "speech",
+            "摘自市民原话",
+            (),
+        ),
+    )
+    feed.autofill(AutofillReady(CALL, full))
+    page.wait_for_function("document.getElementById('district').value === '美兰区'")
+    assert page.input_value("#location_text") == "海甸岛和平大道32号门口"
+    assert page.input_value("#category_id") == str(category)
+    assert (
+        page.input_value("#case_type") == "complaint" and page.input_value("#unit_code") == "city.municipal"
+    )
+    assert page.input_value("#citizen_name") == "王女士", "what the agent typed is never overwritten"
+    assert page.locator(".af-badge").count() >= 7 and page.is_visible("#af-accept-all")
+    assert "按地名" in page.inner_text('[data-af-for="district"]')
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "agent-desk-autofill.png"))
 
-        # A later final brings new values: the edited address stays, the untouched summary follows.
-        later = tuple(
-            FilledField(
-                f.field,
-                "海甸岛和平大道32号" if f.field == "location_text" else f.value,
-                f.label,
-                f.source,
-                f.why,
-                f.offers,
-            )
-            if f.field != "description"
-            else FilledField(
-                "description", "路灯坏了一个星期，晚上很黑，希望尽快修。", "", "speech", "摘自市民原话"
-            )
-            for f in full
-        )
-        feed.autofill(AutofillReady(CALL, later))
-        page.wait_for_function(
-            "document.getElementById('description').value.startsWith('路灯坏了一个星期，晚上')"
-        )
-        assert page.input_value("#location_text") == "海甸岛和平大道30号"
-        assert page.input_value("#citizen_phone") == "13907551234"
+    # The agent accepts the district, corrects the address, takes the callback number read out.
+    page.click('[data-af-accept="district"]')
+    assert page.inner_text('[data-af-for="district"] .af-badge') == "已采用"
+    page.fill("#location_text", "海甸岛和平大道30号")
+    assert page.inner_text('[data-af-for="location_text"] .af-badge') == "已修改"
+    page.click('[data-af-offer="citizen_phone"]')
+    assert page.input_value("#citizen_phone") == "13907551234"
 
-        # How long from the desk feed to the form updated (printed for docs/benchmarks.md, never asserted).
-        waits = []
-        for i in range(20):
-            text = f"第{i}次：路灯坏了，希望尽快修。"
-            started = time.perf_counter()
-            feed.autofill(
-                AutofillReady(CALL, (FilledField("description", text, "", "speech", "摘自市民原话"),))
-            )
-            page.wait_for_function(f"document.getElementById('description').value === '{text}'")
-            waits.append((time.perf_counter() - started) * 1000)
-        waits.sort()
-        print(
-            f"\nautofill feed → form updated: p50 {statistics.median(waits):.0f} ms, p95 {waits[18]:.0f} ms"
+    # A later final brings new values: the edited address stays, the untouched summary follows.
+    later = tuple(
+        FilledField(
+            f.field,
+            "海甸岛和平大道32号" if f.field == "location_text" else f.value,
+            f.label,
+            f.source,
+            f.why,
+            f.offers,
         )
+        if f.field != "description"
+        else FilledField(
+            "description", "路灯坏了一个星期，晚上很黑，希望尽快修。", "", "speech", "摘自市民原话"
+        )
+        for f in full
+    )
+    feed.autofill(AutofillReady(CALL, later))
+    page.wait_for_function(
+        "document.getElementById('description').value.startsWith('路灯坏了一个星期，晚上')"
+    )
+    assert page.input_value("#location_text") == "海甸岛和平大道30号"
+    assert page.input_value("#citizen_phone") == "13907551234"
 
-        page.click("#btn-dispatch")
-        page.wait_for_selector(".flash.ok")
-        browser.close()
+    # How long from the desk feed to the form updated (printed for docs/benchmarks.md, never asserted).
+    waits = []
+    for i in range(20):
+        text = f"第{i}次：路灯坏了，希望尽快修。"
+        started = time.perf_counter()
+        feed.autofill(AutofillReady(CALL, (FilledField("description", text, "", "speech", "摘自市民原话"),)))
+        page.wait_for_function(f"document.getElementById('description').value === '{text}'")
+        waits.append((time.perf_counter() - started) * 1000)
+    waits.sort()
+    print(f"\nautofill feed → form updated: p50 {statistics.median(waits):.0f} ms, p95 {waits[18]:.0f} ms")
+
+    page.click("#btn-dispatch")
+    page.wait_for_selector(".flash.ok")
+    page.context.close()
     with hot.session_factory() as session:
         rows = {
             r.field: r.outcome

@@ -110,24 +110,24 @@ def test_filing_records_per_field_what_the_agent_kept_or_changed(hot: App, desk:
     assert hot.work_orders.get(str(number)).lead_unit == "city.municipal", "the agent's unit leads"
 
 
+def _file(desk: dict[str, Any], **fields: str) -> Any:
+    data = {
+        "csrf_token": desk["token"],
+        "citizen_phone": "13800138000",
+        "category_id": str(desk["category"]),
+        "description": "路灯坏了",
+        **fields,
+    }
+    return desk["client"].post("/desk/orders", data=data, follow_redirects=False)
+
+
 @pytest.mark.parametrize(
     "state", ["{not json", "[1, 2]", json.dumps({"district": {"suggested": ["美兰区"]}}), "x" * 30_000]
 )
 def test_a_malformed_assist_state_is_ignored_and_the_order_still_filed(
     hot: App, desk: dict[str, Any], state: str
 ) -> None:
-    r = desk["client"].post(
-        "/desk/orders",
-        data={
-            "csrf_token": desk["token"],
-            "citizen_phone": "13800138000",
-            "category_id": str(desk["category"]),
-            "description": "路灯坏了",
-            "assist_state": state,
-        },
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
+    assert _file(desk, assist_state=state).status_code == 303
     with hot.session_factory() as session:
         assert session.scalar(select(func.count()).select_from(AssistFieldChoice)) == 0
 
@@ -137,16 +137,7 @@ def test_an_unknown_unit_is_refused_next_to_the_field_and_nothing_is_filed(
 ) -> None:
     with hot.session_factory() as session:
         before = session.scalar(select(func.count()).select_from(work_orders))
-    r = desk["client"].post(
-        "/desk/orders",
-        data={
-            "csrf_token": desk["token"],
-            "citizen_phone": "13800138000",
-            "category_id": str(desk["category"]),
-            "description": "路灯坏了",
-            "unit_code": "city.nonexistent",
-        },
-    )
+    r = _file(desk, unit_code="city.nonexistent")
     assert r.status_code == 422 and 'id="err-unit_code"' in r.text and "请从列表中选择承办单位" in r.text
     with hot.session_factory() as session:
         assert session.scalar(select(func.count()).select_from(work_orders)) == before
