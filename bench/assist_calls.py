@@ -2,8 +2,8 @@
 
 .venv/bin/python bench/assist_calls.py                     # the citizens' finals as text
 .venv/bin/python bench/assist_calls.py --speech 12         # also the first 12 calls through speech:
-                                                           # espeak-ng -v cmn → 8 kHz μ-law → 16 kHz →
-                                                           # Whisper base (asr/whisper.py) → the same path
+                                                           # espeak-ng (Mandarin) → 8 kHz μ-law → 16 kHz
+                                                           # → Whisper base (asr/whisper.py) → same path
 
 Each call's finals go one by one through the suggestion engine and the assist, as on a live call; the last
 autofill is compared with the truth an agent would file. Reported: district accuracy (an empty district is
@@ -13,6 +13,9 @@ the value or had to change it. The location counts as kept at address F1 ≥ 0.8
 when it has the words the truth lists; the phone counts as kept when the number on the form is the one to
 call back (a number read out is only offered, so taking it is a change). espeak-ng speech is synthetic: it
 tests the mechanics (numbers, place names through recognition), not the recognizer's accuracy on callers.
+espeak-ng's ``cmn`` voice turns characters into pinyin and then reads that pinyin with English letter rules
+(Whisper heard "1,2,1,4,…" for every call), so the text is given to it as tone-numbered pinyin
+(pypinyin) with the ``cmn-latn-pinyin`` variant of the same Mandarin voice, as the IVR's prompts are made.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pypinyin import Style, lazy_pinyin
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -144,12 +148,15 @@ def speech_finals(whisper: Any, workdir: Path) -> Any:
             wav = workdir / f"{call['id']}-{i}.wav"
             ulaw = wav.with_suffix(".ulaw")
             pcm = wav.with_suffix(".raw")
-            subprocess.run(["espeak-ng", "-v", "cmn", "-s", "150", "-w", str(wav), text], check=True)
+            spoken = " ".join(lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True))
+            voice = ["espeak-ng", "-v", "cmn-latn-pinyin", "-s", "150", "-w", str(wav), spoken]
+            subprocess.run(voice, check=True)
             subprocess.run(
-                ["sox", str(wav), "-r", "8000", "-c", "1", "-t", "raw", "-e", "mu-law", str(ulaw)], check=True
-            )
+                ["sox", "-q", str(wav), "-r", "8000", "-c", "1", "-t", "raw", "-e", "mu-law", str(ulaw), "vol", "0.7"],
+                check=True,
+            )  # fmt: skip
             subprocess.run(
-                ["sox", "-t", "raw", "-r", "8000", "-e", "mu-law", "-c", "1", str(ulaw),
+                ["sox", "-q", "-t", "raw", "-r", "8000", "-e", "mu-law", "-c", "1", str(ulaw),
                  "-r", "16000", "-b", "16", "-e", "signed-integer", "-t", "raw", str(pcm)],
                 check=True,
             )  # fmt: skip
@@ -177,7 +184,7 @@ def main() -> None:
             from asr.whisper import WhisperSecondPass, default_cache_dir, prepare_model
 
             whisper = WhisperSecondPass(prepare_model(default_cache_dir(data_dir)))
-            print(f"== speech (espeak-ng cmn → μ-law → Whisper base), first {args.speech} calls ==")
+            print(f"== speech (espeak-ng Mandarin → μ-law → Whisper base), first {args.speech} calls ==")
             run(engine, assistant, calls[: args.speech], speech_finals(whisper, Path(tmp)))
 
 

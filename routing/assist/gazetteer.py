@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-from pypinyin import lazy_pinyin
+from routing.suggest.phonetic import syllables as _syllables
 
 DISTRICTS = ("秀英区", "龙华区", "琼山区", "美兰区")
 KINDS = ("district", "street", "town", "road", "landmark", "community", "village", "compound")
@@ -120,18 +119,6 @@ def parse(lines: Iterable[str], path: str = "<gazetteer>") -> list[Place]:
     if not places:
         raise GazetteerError(path, 1, "no places")
     return places
-
-
-def _each_character(chunk: str) -> Any:
-    return list(chunk)  # pypinyin accepts a list here (one item per character); its stubs say str
-
-
-def _syllables(text: str) -> list[str]:
-    """One toneless pinyin syllable per character (non-Chinese characters stand for themselves)."""
-    out: list[str] = []
-    for chunk in lazy_pinyin(text, errors=_each_character):
-        out.append(chunk)
-    return out
 
 
 class Gazetteer:

@@ -95,8 +95,8 @@ class LeafScorer:
     ) -> list[tuple[Leaf, float]]:
         if not unseen or not level1_scores:
             return []
-        rows = np.concatenate([self.by_level1[name] for name in unseen if name in self.by_level1] or [[]])
-        rows = rows.astype(np.int64)
+        parts = [self.by_level1[name] for name in unseen if name in self.by_level1]
+        rows = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
         top_level1, top_p = level1_scores[0]
         known = self.by_level1.get(top_level1)
         if rows.size == 0 or known is None or known.size == 0:

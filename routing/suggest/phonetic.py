@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
 
@@ -37,12 +37,18 @@ class Correction:
         return f"「{self.heard}」{self.how}「{self.word}」"
 
 
-def _each_character(chunk: str) -> Any:
-    return list(chunk)  # pypinyin accepts a list here (one item per character); its stubs say str
+@lru_cache(maxsize=32_768)
+def _syllable(ch: str) -> str:
+    if "\u4e00" <= ch <= "\u9fff":
+        return str(lazy_pinyin(ch)[0])
+    return ch
 
 
 def syllables(text: str) -> list[str]:
-    return lazy_pinyin(text, errors=_each_character)
+    """One toneless pinyin syllable per character, each character read alone (so a word and the same word
+    inside a sentence always sound the same here; non-Chinese characters stand for themselves). Cached per
+    character: pypinyin's phrase analysis cost more than the rest of a suggestion."""
+    return [_syllable(ch) for ch in text]
 
 
 def initials(sounds: Iterable[str]) -> tuple[str, ...]:
