@@ -1,7 +1,7 @@
 """The order form that fills itself, measured on realistic calls (bench/data/assist_calls.yaml).
 
 .venv/bin/python bench/assist_calls.py                     # the citizens' finals as text
-.venv/bin/python bench/assist_calls.py --speech 12         # also the first 12 calls through speech:
+.venv/bin/python bench/assist_calls.py --speech 12         # also 12 calls through speech:
                                                            # espeak-ng (Mandarin) → 8 kHz μ-law → 16 kHz
                                                            # → Whisper base (asr/whisper.py) → same path
 
@@ -170,7 +170,7 @@ def speech_finals(whisper: Any, workdir: Path) -> Any:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--speech", type=int, default=0, help="also run the first N calls through speech")
+    parser.add_argument("--speech", type=int, default=0, help="also run N calls through speech")
     parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args()
     calls = yaml.safe_load(CALLS.read_text(encoding="utf-8"))["calls"]
@@ -184,8 +184,15 @@ def main() -> None:
             from asr.whisper import WhisperSecondPass, default_cache_dir, prepare_model
 
             whisper = WhisperSecondPass(prepare_model(default_cache_dir(data_dir)))
-            print(f"== speech (espeak-ng Mandarin → μ-law → Whisper base), first {args.speech} calls ==")
-            run(engine, assistant, calls[: args.speech], speech_finals(whisper, Path(tmp)))
+            # Spread over the set, and always the calls whose citizen reads out a callback number.
+            step = max(1, len(calls) // max(args.speech, 1))
+            read_out = [c for c in calls if c["truth"].get("callback")]
+            spread = [c for i, c in enumerate(calls) if i % step == 0 and c not in read_out]
+            chosen = {c["id"] for c in (read_out + spread)[: max(args.speech, len(read_out))]}
+            subset = [c for c in calls if c["id"] in chosen]
+            ids = ", ".join(c["id"] for c in subset)
+            print(f"== speech (espeak-ng Mandarin → μ-law → Whisper base), {len(subset)} calls: {ids} ==")
+            run(engine, assistant, subset, speech_finals(whisper, Path(tmp)))
 
 
 if __name__ == "__main__":
