@@ -2,9 +2,9 @@
 
 .venv/bin/python bench/assist_latency.py [--calls 44]
 
-The live-call path as the web process runs it (hotline/live_calls.py): a final ``TranscriptSegment`` of the
-caller is published on the bus; LiveCalls runs the suggestion engine and the assist on the loop's executor,
-and DeskFeed publishes ``AutofillReady``. Measured: from the segment's publication to the AutofillReady of
+The live-call path as the embedded process runs it (hotline/live_calls.py): a final ``TranscriptSegment``
+of the caller is published on the bus; LiveAssist runs the suggestion engine and the assist on the loop's
+executor and publishes ``AutofillReady``, which DeskProjection applies to the desk's picture. Measured: from the segment's publication to the AutofillReady of
 that call carrying the new text, for every final of the calls in bench/data/assist_calls.yaml (recognition
 itself is not included: the segment is already text). The last hop, the desk's event stream to the form in
 Chromium, is measured by tests/e2e/test_browser_assist.py (printed, p50/p95) and added in
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent_ui.live import AutofillReady, DeskFeed
 from asr.events import TranscriptSegment
-from hotline.live_calls import LiveCalls
+from hotline.live_calls import DeskProjection, LiveAssist
 from kernel.bus import EventBus
 from kernel.clock import SystemClock
 from routing.assist.service import Assistant
@@ -56,7 +56,8 @@ async def measure(engine: SuggestionEngine, calls: list[dict[str, object]]) -> l
         loop.call_soon_threadsafe(done.set)
 
     bus.subscribe(AutofillReady, ready)
-    LiveCalls(feed=feed, loop=loop, suggestions=Source(), assist=Assistant()).install(bus)
+    DeskProjection(feed).install(bus)
+    LiveAssist(bus=bus, loop=loop, suggestions=Source(), assist=Assistant()).install(bus)
     waits: list[float] = []
     for call in calls:
         call_id, now = str(call["id"]), datetime.now(UTC)

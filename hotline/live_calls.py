@@ -31,6 +31,7 @@ from agent_ui.live import AgentStatusChanged, AutofillReady, DeskFeed, Suggestio
 from agent_ui.wiring import autofill_ready, suggestions_ready
 from asr.events import TranscriptSegment
 from kernel.bus import EventBus
+from routing.assist.autofill import screen_pop
 from telephony.events import CallAnswered, CallEnded
 
 if TYPE_CHECKING:
@@ -71,11 +72,7 @@ class DeskProjection:
             event.agent, event.call_id, event.caller_number, event.queue or "", event.ivr_choices
         )
         # The caller's number goes into the order form at once (the finals bring the rest).
-        from routing.assist.autofill import screen_pop
-
-        self.feed.apply_autofill(
-            autofill_ready(event.call_id, screen_pop(event.call_id, event.caller_number))
-        )
+        self.feed.autofill(autofill_ready(event.call_id, screen_pop(event.call_id, event.caller_number)))
 
     def ended(self, event: CallEnded) -> None:
         agent = self._agents.pop(event.call_id, None) or event.agent

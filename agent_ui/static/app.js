@@ -242,6 +242,7 @@
       if (legend) { legend.hidden = false; }
       if (all) { all.hidden = false; }
       form.dispatchEvent(new Event("change"));  // the routing suggestion box follows the new values
+      form.dataset.afSeq = String(parseInt(form.dataset.afSeq || "0", 10) + 1);  // autofills applied
     }
     function accept(name) {
       var st = state[name];

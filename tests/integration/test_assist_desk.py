@@ -22,7 +22,7 @@ PATH = "城乡建设/城市建设和市政管理/城市公共设施"
 @pytest.fixture
 def desk(hot: App) -> dict[str, Any]:
     demo_accounts(hot)
-    web = make_web(hot)
+    web = make_web(hot.desk)
     client = TestClient(web)
     token = login(client, "agent1")
     with hot.session_factory() as session:

@@ -69,7 +69,8 @@ async def test_the_order_form_fills_itself_from_the_screen_pop_and_the_citizens_
     bus = EventBus(keep_history=True)
     feed = DeskFeed(bus, SystemClock())
     loop = asyncio.get_running_loop()
-    live = LiveCalls(feed=feed, loop=loop, suggestions=Source(), assist=Assistant()).install(bus)
+    DeskProjection(feed).install(bus)
+    live = LiveAssist(bus=bus, loop=loop, suggestions=Source(), assist=Assistant()).install(bus)
     now = datetime.now(UTC)
     bus.publish(CallAnswered("c7", "13800138000", "agent01", "consultation", (), (), (), now))
     [first] = [e for e in bus.published if isinstance(e, AutofillReady)]
