@@ -17,7 +17,7 @@ that the characters missed, by toneless pinyin: the recognizer writes 海店岛 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -147,22 +147,14 @@ class Gazetteer:
         return len(self.places)
 
     def find(self, text: str) -> list[PlaceMatch]:
-        """Every place named in ``text``, left to right, longest first, never overlapping."""
-        matches: list[PlaceMatch] = []
+        """Every place named in ``text``, left to right, longest first, never overlapping: by characters
+        first, then by sound over what the characters left."""
         covered = [False] * len(text)
-        i = 0
-        while i < len(text):
-            for size in range(min(self._longest, len(text) - i), 1, -1):
-                place = self._by_text.get(text[i : i + size])
-                if place is not None:
-                    matches.append(PlaceMatch(place, i, i + size, text[i : i + size]))
-                    for j in range(i, i + size):
-                        covered[j] = True
-                    i += size
-                    break
-            else:
-                i += 1
-        matches.extend(self._find_by_sound(text, covered))
+        matches = self._scan(text, covered, 2, lambda i, j: self._by_text.get(text[i:j]), "字")
+        sounds = _syllables(text)
+        matches += self._scan(
+            text, covered, MIN_PINYIN_SYLLABLES, lambda i, j: self._by_sound.get(tuple(sounds[i:j])), "拼音"
+        )
         matches.sort(key=lambda m: m.start)
         return matches
 
@@ -173,21 +165,24 @@ class Gazetteer:
             chars[m.start : m.end] = " " * (m.end - m.start)
         return "".join(chars)
 
-    def _find_by_sound(self, text: str, covered: list[bool]) -> list[PlaceMatch]:
-        sounds = _syllables(text)
-        if len(sounds) != len(text):  # pypinyin kept a run of non-Chinese characters together
-            return []
+    def _scan(
+        self,
+        text: str,
+        covered: list[bool],
+        shortest: int,
+        lookup: Callable[[int, int], Place | None],
+        by: str,
+    ) -> list[PlaceMatch]:
         found: list[PlaceMatch] = []
         i = 0
         while i < len(text):
-            for size in range(min(self._longest, len(text) - i), MIN_PINYIN_SYLLABLES - 1, -1):
+            for size in range(min(self._longest, len(text) - i), shortest - 1, -1):
                 if any(covered[i : i + size]):
                     continue
-                place = self._by_sound.get(tuple(sounds[i : i + size]))
+                place = lookup(i, i + size)
                 if place is not None and place is not _AMBIGUOUS:
-                    found.append(PlaceMatch(place, i, i + size, text[i : i + size], "拼音"))
-                    for j in range(i, i + size):
-                        covered[j] = True
+                    found.append(PlaceMatch(place, i, i + size, text[i : i + size], by))
+                    covered[i : i + size] = [True] * size
                     i += size
                     break
             else:
