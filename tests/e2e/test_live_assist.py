@@ -21,8 +21,8 @@ from typing import cast
 
 import pytest
 
+from agent_ui.live import AutofillReady, DeskFeed, SuggestionsReady, TranscriptLine
 from agent_ui.live import CallAnswered as DeskCallAnswered
-from agent_ui.live import DeskFeed, SuggestionsReady, TranscriptLine
 from asr.ari_tap import AriTap
 from asr.events import CallTranscriptClosed
 from asr.models import packaged_ko_model
@@ -33,6 +33,7 @@ from hotline.bootstrap import App, bootstrap
 from hotline.live_calls import DeskProjection, LiveAssist
 from kernel.bus import EventBus
 from kernel.settings import Settings
+from routing.assist.service import Assistant
 from routing.kb import repository as kb_repository
 from routing.kb.seed import read_seed
 from routing.suggest.service import Suggestions
@@ -122,6 +123,7 @@ async def live_path(switch: Switch, app: App, suggested: list[Suggestions]) -> A
         tap=tap,
         suggestions=holder,
         on_suggestions=suggested.append,
+        assist=Assistant(),
     ).install(app.bus)
     task = asyncio.create_task(TelephonyService(client, CallRecorder(app.session_factory, app.bus)).run())
     try:
@@ -222,6 +224,12 @@ async def test_mandarin_call_is_transcribed_and_suggestions_reach_the_desk(app: 
     assert ready, "no suggestions were pushed"
     current = feed.current_call("agent1001")
     assert current is not None and current.call_id == call_id and current.suggestions is not None
+    # The order form filled itself: the caller's number at the screen pop, then values from the finals.
+    filled = [e for e in published if isinstance(e, AutofillReady) and e.call_id == call_id]
+    first = {f.field: f.value for f in filled[0].fields}
+    assert first == {"citizen_phone": "13800138000"}
+    assert any("description" in {f.field for f in e.fields} for e in filled[1:]), filled
+    assert current.autofill is not None and current.autofill.call_id == call_id
 
     # The suggestions were computed from the caller's words: the transcript fed to the engine holds them,
     # and the knowledge-base answers were matched on words of that transcript.
