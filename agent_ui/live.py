@@ -70,6 +70,7 @@ class KbAnswer:
     category: str = ""
     unit_name: str = ""
     article_id: int | None = None
+    heard: tuple[str, ...] = ()  # words found by sound: "「佛地产」音近「房地产」"
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class ScoredChoice:
     key: str
     label: str
     score: float
+    why: str = ""  # for a unit: the dispatch rule or the duty that made it
 
 
 @wire("desk.suggestions_ready")
@@ -93,6 +95,43 @@ class SuggestionsReady:
     units: tuple[ScoredChoice, ...] = ()
     text: str = ""  # the transcript the suggestion was computed from (kept with the agent's choice)
     raw: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)  # the engine's own JSON
+    heard: tuple[str, ...] = ()  # recognition errors read by sound, each with its reason
+
+
+@dataclass(frozen=True)
+class FilledField:
+    """One value the assist proposes for the order form; the desk marks it "suggested" until the agent
+    accepts or edits it. ``value`` "" leaves the field empty; ``offers`` are values to choose from."""
+
+    field: str
+    value: str
+    label: str
+    source: str  # screen_pop | speech | model
+    why: str
+    offers: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "value": self.value,
+            "label": self.label,
+            "source": self.source,
+            "why": self.why,
+            "offers": list(self.offers),
+        }
+
+
+@wire("desk.autofill_ready")
+@dataclass(frozen=True)
+class AutofillReady:
+    """The order form's suggested values for a call, computed from the citizen's finals so far (in the
+    process that follows the switch; every web process applies it to its picture)."""
+
+    call_id: str
+    fields: tuple[FilledField, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"call_id": self.call_id, "fields": {f.field: f.to_dict() for f in self.fields}}
 
 
 @dataclass(frozen=True)
@@ -115,6 +154,7 @@ class CurrentCall:
     ended_at: datetime | None = None
     transcript: list[TranscriptLine] = field(default_factory=list)
     suggestions: SuggestionsReady | None = None
+    autofill: AutofillReady | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +246,17 @@ class DeskFeed:
             for agent, call in self.calls.items():
                 if call.call_id == ready.call_id:
                     self.calls[agent] = replace(call, suggestions=ready)
+
+    def autofill(self, ready: AutofillReady) -> None:
+        """The order form fills itself: kept for a page (re)load, and published for every desk."""
+        self.apply_autofill(ready)
+        self.bus.publish(ready)
+
+    def apply_autofill(self, ready: AutofillReady) -> None:
+        with self._lock:
+            for agent, call in self.calls.items():
+                if call.call_id == ready.call_id:
+                    self.calls[agent] = replace(call, autofill=ready)
 
     def current_call(self, agent: str) -> CurrentCall | None:
         return self.calls.get(agent)

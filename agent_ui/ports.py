@@ -78,6 +78,7 @@ class KnowledgeBaseSearch:
                 category=hit.article.category,
                 unit_name=hit.article.unit_name,
                 article_id=hit.article.id,
+                heard=tuple(hit.heard),
             )
             for hit in self.kb.search(query, limit)
         ]

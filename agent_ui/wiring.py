@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from agent_ui.live import KbAnswer, ScoredChoice, SuggestionsReady
+from agent_ui.live import AutofillReady, FilledField, KbAnswer, ScoredChoice, SuggestionsReady
 from agent_ui.parts import DeskParts
 
 
@@ -23,7 +23,7 @@ def category_ids(hot: DeskParts) -> dict[str, int]:
 def suggestions_ready(call_id: str, suggestions: Any, ids: dict[str, int]) -> SuggestionsReady:
     """routing.suggest.service.Suggestions → the desk's SuggestionsReady."""
     leaves = tuple(ScoredChoice(c.name, c.name, float(c.score)) for c in suggestions.leaves)
-    units = tuple(ScoredChoice(u.code, u.name, float(u.score)) for u in suggestions.units)
+    units = tuple(ScoredChoice(u.code, u.name, float(u.score), u.reason) for u in suggestions.units)
     answers = tuple(
         KbAnswer(
             title=str(a.get("title", "")),
@@ -33,6 +33,7 @@ def suggestions_ready(call_id: str, suggestions: Any, ids: dict[str, int]) -> Su
             category=str(a.get("category", "")),
             unit_name=str(a.get("unit_name", "")),
             article_id=a.get("id"),
+            heard=tuple(a.get("heard") or ()),
         )
         for a in suggestions.articles
     )
@@ -48,7 +49,17 @@ def suggestions_ready(call_id: str, suggestions: Any, ids: dict[str, int]) -> Su
         units=units,
         text=suggestions.text,
         raw=suggestions.to_dict(),
+        heard=tuple(c.why() for c in getattr(suggestions, "heard", ())),
     )
+
+
+def autofill_ready(call_id: str, autofill: Any) -> AutofillReady:
+    """routing.assist.autofill.Autofill → the desk's AutofillReady (the form's suggested values)."""
+    fields = tuple(
+        FilledField(f.field, f.value, f.label or f.value, f.source, f.why, tuple(f.offers))
+        for f in autofill.fields.values()
+    )
+    return AutofillReady(call_id, fields)
 
 
 def suggested_json(ready: SuggestionsReady) -> dict[str, Any]:

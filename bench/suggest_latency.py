@@ -23,12 +23,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, ahead of bench/ itself
 
 from kernel.settings import load_settings
+from routing.assist.gazetteer import default_gazetteer
 from routing.kb.index import KbIndex, default_analyzer
 from routing.kb.seed import read_seed
 from routing.suggest.factory import leaf_evidence
 from routing.suggest.leaves import LeafScorer, read_leaves
 from routing.suggest.model_store import load_or_train
 from routing.suggest.service import SuggestionEngine
+from routing.suggest.unit_model import UnitModel, unit_documents
 from routing.suggest.units import dispatcher_from_files
 
 UTTERANCES = [
@@ -100,6 +102,7 @@ def main() -> None:
         dispatcher_from_files(leaves),
         kb,
         lambda: datetime.now(UTC),
+        UnitModel(unit_documents(leaves, read_seed()), default_gazetteer().without_places),
     )
     now = datetime(2025, 10, 1, tzinfo=UTC)
     for text in UTTERANCES:  # warm-up

@@ -10,7 +10,7 @@ Composition, not logic, in two halves that may run in different processes:
   answered, ASR taps both directions of the caller's channel (ARI snoop ``spy=in`` is what the citizen
   says, ``spy=out`` what they hear, i.e. the agent). Every *final* utterance of the caller feeds the
   suggestion engine, whose answer (knowledge-base articles, category, unit) is published for the desks as
-  ``SuggestionsReady``. When the caller's channel is destroyed the tap is removed and the transcript closed
+  ``SuggestionsReady``, and the order form's suggested values (智能填单) as ``AutofillReady``. When the caller's channel is destroyed the tap is removed and the transcript closed
   (ASR then publishes ``CallTranscriptClosed``, which recordings attaches to the call's recording).
 
 Bus handlers are synchronous and run on whichever thread published; the asynchronous work (ARI requests,
@@ -27,15 +27,17 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from agent_ui.live import AgentStatusChanged, DeskFeed, SuggestionsReady, TranscriptLine
-from agent_ui.wiring import suggestions_ready
+from agent_ui.live import AgentStatusChanged, AutofillReady, DeskFeed, SuggestionsReady, TranscriptLine
+from agent_ui.wiring import autofill_ready, suggestions_ready
 from asr.events import TranscriptSegment
 from kernel.bus import EventBus
+from routing.assist.autofill import screen_pop
 from telephony.events import CallAnswered, CallEnded
 
 if TYPE_CHECKING:
     from asr.ari_tap import AriTap, CallTapHandles
     from asr.service import TranscriptionService
+    from routing.assist.service import Assistant
     from routing.suggest.service import SuggestionEngine, Suggestions
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ class DeskProjection:
         bus.subscribe(CallEnded, self.ended)
         bus.subscribe(TranscriptSegment, self.segment)
         bus.subscribe(SuggestionsReady, self.feed.apply_suggestions)
+        bus.subscribe(AutofillReady, self.feed.apply_autofill)
         bus.subscribe(AgentStatusChanged, self.feed.apply_status)
         return self
 
@@ -68,6 +71,8 @@ class DeskProjection:
         self.feed.call_answered(
             event.agent, event.call_id, event.caller_number, event.queue or "", event.ivr_choices
         )
+        # The caller's number goes into the order form at once (the finals bring the rest).
+        self.feed.autofill(autofill_ready(event.call_id, screen_pop(event.call_id, event.caller_number)))
 
     def ended(self, event: CallEnded) -> None:
         agent = self._agents.pop(event.call_id, None) or event.agent
@@ -99,6 +104,7 @@ class LiveAssist:
         suggestions: SuggestionSource | None = None,
         on_suggestions: Callable[[Suggestions], None] | None = None,
         category_ids: dict[str, int] | None = None,
+        assist: Assistant | None = None,
     ) -> None:
         self.bus = bus
         self.loop = loop
@@ -107,6 +113,7 @@ class LiveAssist:
         self.suggestions = suggestions
         self.on_suggestions = on_suggestions
         self.category_ids = category_ids or {}  # taxonomy path -> category id, for the desk's order form
+        self.assist = assist  # the order form fills itself from the citizen's unredacted finals
         self._taps: dict[str, Future[_Tapped]] = {}
 
     def install(self, bus: EventBus) -> LiveAssist:
@@ -117,6 +124,8 @@ class LiveAssist:
 
     # ---- telephony ---------------------------------------------------------------------------------
     def answered(self, event: CallAnswered) -> None:
+        if self.assist is not None:
+            self.assist.call_started(event.call_id, event.caller_number)
         if self.transcription is not None and self.tap is not None:
             self._taps[event.call_id] = asyncio.run_coroutine_threadsafe(
                 self._start_tap(event.call_id), self.loop
@@ -129,6 +138,8 @@ class LiveAssist:
         if self.suggestions is not None:
             with contextlib.suppress(Exception):
                 self.suggestions.get().call_ended(event.call_id)
+        if self.assist is not None:
+            self.assist.call_ended(event.call_id)
 
     async def _start_tap(self, call_id: str) -> _Tapped:
         assert self.transcription is not None and self.tap is not None
@@ -163,10 +174,18 @@ class LiveAssist:
     def _suggest(self, call_id: str, text: str) -> None:
         assert self.suggestions is not None
         try:
-            result = self.suggestions.get().on_final_utterance(text, call_id)
+            engine = self.suggestions.get()
+            result = engine.on_final_utterance(text, call_id)
         except Exception:
             log.exception("suggestions failed for call %s", call_id)
             return
         self.bus.publish(suggestions_ready(call_id, result, self.category_ids))
+        if self.assist is not None:
+            try:
+                filled = self.assist.on_final(call_id, text, result, engine.dispatcher)
+            except Exception:
+                log.exception("autofill failed for call %s", call_id)
+            else:
+                self.bus.publish(autofill_ready(call_id, filled))
         if self.on_suggestions is not None:
             self.on_suggestions(result)

@@ -55,6 +55,7 @@ def recordings_on_call_end(
 def live_assist(app: App, loop: asyncio.AbstractEventLoop) -> LiveAssist:
     """Transcription taps and suggestions of answered calls, in the process that follows the switch."""
     from agent_ui.wiring import category_ids
+    from routing.assist.service import Assistant
 
     transcription = tap = None
     if app.settings.asr_enabled:
@@ -75,6 +76,7 @@ def live_assist(app: App, loop: asyncio.AbstractEventLoop) -> LiveAssist:
         tap=tap,
         suggestions=app.routing.suggestions,
         category_ids=category_ids(app.desk),
+        assist=Assistant(),  # the order form fills itself from the citizen's finals
     ).install(app.bus)
     # Load the classifier now, not on the first caller's first sentence.
     threading.Thread(target=app.routing.suggestions.get, name="suggestions-preload", daemon=True).start()

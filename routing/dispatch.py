@@ -167,6 +167,12 @@ class Dispatcher:
         local = f"district_bureau.{DISTRICT_SUFFIX[district]}.{code.removeprefix('city.')}"
         return local if local in self.units else code
 
+    def territorial(self, code: str, district: str | None) -> tuple[str, str]:
+        """The unit that handles ``code``'s matters inside ``district`` (itself when no local bureau), and its
+        name: the agent assist re-routes a suggested unit once the citizen's district is known."""
+        local = self._territorial(code, district)
+        return local, self._name(local)
+
     def _name(self, code: str) -> str:
         unit = self.units.get(code)
         return unit.name if unit else code

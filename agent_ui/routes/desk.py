@@ -12,12 +12,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
+from agent_ui import assist_form
 from agent_ui.deps import AgentUser, CsrfChecked, Hot, Lang
 from agent_ui.forms import domain_message, validation_errors
 from agent_ui.live import (
     AGENT_STATES,
     PAUSE_REASONS,
     AgentStatusChanged,
+    AutofillReady,
     CallAnswered,
     CallEnded,
     DeskFeed,
@@ -28,13 +30,10 @@ from agent_ui.live import (
 from agent_ui.parts import DeskParts
 from agent_ui.queries import categories, orders_by_phone, units
 from agent_ui.rendering import render
-from agent_ui.wiring import suggested_json
-from kernel.db import transaction
-from routing.commands import DISTRICTS, IntakeCommand, normalize_phone
-from routing.domain.enums import CaseType, Channel
+from routing.commands import DISTRICTS, IntakeCommand, TargetIn, normalize_phone
+from routing.domain.enums import AssignmentRole, CaseType, Channel
 from routing.domain.errors import DomainError
 from routing.domain.model import Actor
-from routing.suggest import feedback as suggest_feedback
 
 router = APIRouter()
 
@@ -49,6 +48,7 @@ INTAKE_FIELDS = (
     "call_id",
     "answer",
     "confidential",
+    "unit_code",
 )
 
 
@@ -79,8 +79,13 @@ def _desk_context(
     with hot.session_factory() as session:
         cats = categories(session)
         history = orders_by_phone(session, call.caller) if call else []
+        unit_choices = units(session)
+    ids = {c.path: c.id for c in cats}
+    live = call is not None and call.ended_at is None
     return {
-        "category_ids": {c.path: c.id for c in cats},
+        "category_ids": ids,
+        "unit_choices": unit_choices,
+        "autofill_json": assist_form.page_json(call.autofill if live and call else None, ids),
         "status": feed.status(user.username),
         "agent_states": AGENT_STATES,
         "pause_reasons": PAUSE_REASONS,
@@ -223,6 +228,8 @@ def file_order(
     answer: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "dispatch",
     confidential: Annotated[str, Form()] = "",
+    unit_code: Annotated[str, Form()] = "",
+    assist_state: Annotated[str, Form()] = "",
 ) -> Response:
     values = {
         "citizen_phone": citizen_phone,
@@ -235,8 +242,12 @@ def file_order(
         "call_id": call_id,
         "answer": answer,
         "confidential": confidential,
+        "unit_code": unit_code,
+        "assist_state": assist_state,
     }
     errors: dict[str, str] = {}
+    if unit_code and unit_code not in dict(_unit_choices(hot)):
+        errors["unit_code"] = "Choose a unit from the list" if lang == "en" else "请从列表中选择承办单位"
     on_the_spot = action == "answer"
     if on_the_spot and not answer.strip():
         errors["answer"] = "Enter the answer given to the caller" if lang == "en" else "请填写当场答复的内容"
@@ -259,6 +270,10 @@ def file_order(
             answer_on_the_spot=answer if on_the_spot else None,
             call_id=call_id or None,
             confidential=confidential in ("1", "on", "true"),
+            # The agent's unit (often the suggested one, accepted); none: the dispatch rules decide.
+            targets=[TargetIn(unit_code=unit_code, role=AssignmentRole.LEAD)]
+            if unit_code and not on_the_spot
+            else None,
         )
     except ValidationError as exc:
         errors = {**validation_errors(exc, lang), **errors}
@@ -274,38 +289,16 @@ def file_order(
         return render(
             request, "desk.html", _desk_context(request, hot, user, values, errors), status_code=422
         )
-    choice = _record_suggestion_choice(request, hot, user, order)
+    choice = assist_form.record_suggestion_choice(_feed(request), hot, user, order)
+    assist_form.record_assist_fields(hot, user, order, values)
     return RedirectResponse(
         f"/desk?filed={order.number}&dispatched={int(not on_the_spot)}&choice={choice}", status_code=303
     )
 
 
-def _record_suggestion_choice(request: Request, hot: DeskParts, user: Any, order: Any) -> str:
-    """When the call had suggestions, keep what the agent chose (accepted or changed) for the model to learn.
-    Returns "accepted", "changed" or "" (no suggestion, or no category chosen)."""
-    call = _feed(request).current_call(user.username)
-    if call is None or call.suggestions is None or call.call_id not in (order.call_ids or ()):
-        return ""
-    if not order.category_path:
-        return ""
-    ready = call.suggestions
-    try:
-        with transaction(hot.session_factory) as session:
-            row = suggest_feedback.record(
-                session,
-                now=hot.clock.now(),
-                text=ready.text or " ".join(line.text for line in call.transcript) or order.description,
-                suggested=suggested_json(ready),
-                chosen_level1=order.category_path.split("/", 1)[0],
-                chosen_path=order.category_path,
-                chosen_unit=order.lead_unit,
-                agent=user.username,
-                call_id=call.call_id,
-                order_id=order.id,
-            )
-            return str(row.outcome)
-    except DomainError:
-        return ""
+def _unit_choices(hot: DeskParts) -> list[tuple[str, str]]:
+    with hot.session_factory() as session:
+        return units(session)
 
 
 @router.post("/desk/history", dependencies=[CsrfChecked])
@@ -347,13 +340,19 @@ def kb(request: Request, user: AgentUser, hot: Hot, lang: Lang, q: str = "") -> 
     )
 
 
-def _concerns(event: object, agent: str, feed: DeskFeed) -> str | None:
-    """``refresh`` (screen pop and live panels) or ``live`` (transcript and suggestions only) or None."""
+def _concerns(event: object, agent: str, feed: DeskFeed, ids: dict[str, int]) -> str | tuple[str, str] | None:
+    """``refresh`` (screen pop and live panels), ``live`` (transcript and suggestions only), ``autofill``
+    (the order form's suggested values, as JSON) or None."""
     if isinstance(event, CallAnswered | CallEnded | AgentStatusChanged):
         return "refresh" if event.agent == agent else None
-    if isinstance(event, TranscriptLine | SuggestionsReady):
+    if isinstance(event, TranscriptLine | SuggestionsReady | AutofillReady):
         if feed.agent_for_call(event.call_id) != agent:
             return None
+        if isinstance(event, AutofillReady):
+            # The values travel with the event: the form is updated without another request.
+            return "autofill", json.dumps(
+                assist_form.with_category_id(event.to_dict(), ids), ensure_ascii=False
+            )
         return "live"
     return "refresh" if isinstance(event, QueueStats) else None
 
@@ -363,7 +362,9 @@ async def desk_stream(request: Request, user: AgentUser, hot: Hot) -> StreamingR
     """Server-sent events: ``refresh`` whenever this agent's call, transcript or suggestions change."""
     feed = _feed(request)
     agent = user.username
-    return sse_response(request, hot, lambda e: _concerns(e, agent, feed))
+    with hot.session_factory() as session:
+        ids = {c.path: c.id for c in categories(session)}
+    return sse_response(request, hot, lambda e: _concerns(e, agent, feed, ids))
 
 
 def sse_response(request: Request, hot: DeskParts, classify: Any) -> StreamingResponse:

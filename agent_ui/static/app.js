@@ -39,6 +39,9 @@
       }
     };
     source.addEventListener("refresh", function () { refresh(); live(); });
+    source.addEventListener("autofill", function (e) {
+      document.dispatchEvent(new CustomEvent("hotline:autofill", { detail: JSON.parse(e.data) }));
+    });
     source.addEventListener("live", live);
     source.addEventListener("alarm", function (e) {
       var list = document.querySelector(el.dataset.alarms || "#alarm-feed");
@@ -142,4 +145,147 @@
     document.querySelectorAll("[data-use-category]").forEach(function (b) { b.classList.remove("chosen"); });
     button.classList.add("chosen");
   });
+
+  // The order form fills itself (智能填单): values from the call arrive as "autofill" events. A value is
+  // marked suggested (yellow) until the agent accepts it (green) or edits it; a field the agent edited is
+  // never overwritten. What happened to each suggested value travels with the form in #assist_state.
+  function categorySelect(id) {
+    var data = document.getElementById("categories-data");
+    var l3 = document.getElementById("category_id");
+    if (!data || !l3) { return false; }
+    var c = JSON.parse(data.textContent).filter(function (x) { return String(x[0]) === String(id); })[0];
+    if (!c) { return false; }
+    var l1 = document.getElementById("cat-l1"), l2 = document.getElementById("cat-l2");
+    l1.value = c[1]; l1.dispatchEvent(new Event("change"));
+    l2.value = c[2]; l2.dispatchEvent(new Event("change"));
+    l3.value = String(id);
+    return true;
+  }
+
+  function assist() {
+    var form = document.getElementById("intake-form");
+    var stateInput = document.getElementById("assist_state");
+    if (!form || !stateInput) { return; }
+    var INPUT = { citizen_phone: "citizen_phone", district: "district", location_text: "location_text",
+      case_type: "case_type", category: "category_id", unit: "unit_code", description: "description" };
+    var state = {};
+    try { state = JSON.parse(stateInput.value || "{}") || {}; } catch (err) { state = {}; }
+    var T = form.dataset;
+    function el(name) { return document.getElementById(INPUT[name]); }
+    // Does the form hold this suggested value? (The category's picker holds the id of its path.)
+    function holds(name, value, id) {
+      var e = el(name);
+      return name === "category" ? !!id && e.value === String(id) : e.value === value;
+    }
+    function save() { stateInput.value = JSON.stringify(state); }
+    function note(name) {
+      var box = document.querySelector('[data-af-for="' + name + '"]');
+      var st = state[name], e = el(name);
+      if (!box || !e) { return; }
+      box.innerHTML = "";
+      e.classList.toggle("af-suggested", !!st && st.state === "suggested" && !!st.suggested);
+      e.classList.toggle("af-accepted", !!st && st.state === "accepted");
+      if (!st) { return; }
+      if (st.suggested || st.offers.length) {
+        var badge = document.createElement("span");
+        badge.className = "af-badge " + st.state;
+        badge.textContent = st.state === "accepted" ? T.afAccepted : st.state === "edited" ? T.afEdited : T.afSuggested;
+        box.appendChild(badge);
+      }
+      if (st.state === "suggested" && st.suggested) {
+        var ok = document.createElement("button");
+        ok.type = "button"; ok.className = "btn small"; ok.textContent = T.afAccept;
+        ok.dataset.afAccept = name;
+        box.appendChild(ok);
+      }
+      (st.offers || []).forEach(function (value, i) {
+        var b = document.createElement("button");
+        b.type = "button"; b.className = "btn small secondary";
+        b.textContent = (st.suggested ? T.afUse + " " : "") + ((st.offerLabels || [])[i] || value);
+        b.dataset.afOffer = name; b.dataset.value = value;
+        if (st.offerIds) { b.dataset.id = st.offerIds[i] || ""; }
+        box.appendChild(b);
+      });
+      var why = document.createElement("span");
+      why.className = "af-why"; why.textContent = st.why || "";
+      box.appendChild(why);
+    }
+    function apply(data) {
+      if (!data || !data.fields) { return; }
+      var callInput = document.getElementById("call_id");
+      if (callInput && data.call_id && callInput.value !== data.call_id) {
+        callInput.value = data.call_id;  // a new call: what the last one suggested no longer counts
+        state = {};
+      }
+      Object.keys(data.fields).forEach(function (name) {
+        var f = data.fields[name], e = el(name);
+        if (!e) { return; }
+        var st = state[name];
+        var untouched = !st || st.state === "suggested";
+        var previous = !!st && holds(name, st.suggested, st.id);
+        var mine = e.value !== "" && !previous && !holds(name, f.value, f.id);
+        if (untouched && !mine) {
+          if (f.value && name === "category") { if (!categorySelect(f.id)) { return; } }
+          else if (name === "category" && previous) { categorySelect(""); }
+          else if (f.value || previous) { e.value = f.value; }
+          state[name] = { suggested: f.value, source: f.source, state: "suggested", id: f.id || null };
+        } else if (!st) {
+          state[name] = { suggested: f.value, source: f.source, state: "edited", id: f.id || null };
+        }
+        state[name].why = f.why;
+        state[name].offers = f.offers || [];
+        state[name].offerIds = f.offer_ids || null;
+        note(name);
+      });
+      save();
+      var legend = document.getElementById("af-legend"), all = document.getElementById("af-accept-all");
+      if (legend) { legend.hidden = false; }
+      if (all) { all.hidden = false; }
+      form.dispatchEvent(new Event("change"));  // the routing suggestion box follows the new values
+      form.dataset.afSeq = String(parseInt(form.dataset.afSeq || "0", 10) + 1);  // autofills applied
+    }
+    function accept(name) {
+      var st = state[name];
+      if (!st || !st.suggested) { return; }
+      st.state = "accepted";
+      note(name); save();
+    }
+    form.addEventListener("click", function (e) {
+      var t = e.target;
+      if (t.dataset && t.dataset.afAccept) { e.preventDefault(); accept(t.dataset.afAccept); }
+      if (t.dataset && t.dataset.afOffer) {
+        e.preventDefault();
+        var name = t.dataset.afOffer, st = state[name];
+        if (name === "category") { categorySelect(t.dataset.id); } else { el(name).value = t.dataset.value; }
+        if (st) { st.state = t.dataset.value === st.suggested ? "accepted" : "edited"; }
+        note(name); save();
+        form.dispatchEvent(new Event("change"));
+      }
+    });
+    document.addEventListener("click", function (e) {
+      if (e.target && e.target.id === "af-accept-all") {
+        Object.keys(state).forEach(function (name) { if (state[name].state === "suggested") { accept(name); } });
+      }
+    });
+    // The agent's own typing or choosing (trusted events only: our own updates are not edits).
+    function edited(e) {
+      if (!e.isTrusted) { return; }
+      Object.keys(INPUT).forEach(function (name) {
+        var input = el(name), st = state[name];
+        var mine = input && (e.target === input || (name === "category" && /^cat-l[12]$/.test(e.target.id)));
+        if (!mine || !st) { return; }
+        st.state = st.suggested && holds(name, st.suggested, st.id) ? "accepted" : "edited";
+        note(name); save();
+      });
+    }
+    form.addEventListener("input", edited);
+    form.addEventListener("change", edited);
+    document.addEventListener("hotline:autofill", function (e) { apply(e.detail); });
+    Object.keys(state).forEach(note);
+    var initial = document.getElementById("autofill-data");
+    if (initial && initial.textContent.trim() !== "null") {
+      try { apply(JSON.parse(initial.textContent)); } catch (err) { /* a malformed page keeps its form */ }
+    }
+  }
+  document.addEventListener("DOMContentLoaded", assist);
 })();

@@ -25,6 +25,7 @@ import numpy as np
 import yaml
 
 from routing.kb.model import HAIKOU, Article
+from routing.suggest.phonetic import Correction, SoundAlike
 from routing.suggest.textnorm import cut, make_tokenizer, normalize, taxonomy_words
 
 # Words that say nothing about the matter (a caller's filler and question words).
@@ -151,12 +152,14 @@ class Hit:
     matched: tuple[str, ...]
     title_html: str
     snippet_html: str
+    heard: tuple[str, ...] = ()  # words matched by sound: "「佛地产」音近「房地产」"
 
     def to_dict(self) -> dict[str, object]:
         return {
             **self.article.to_dict(),
             "score": round(self.score, 4),
             "matched": list(self.matched),
+            "heard": list(self.heard),
             "title_html": self.title_html,
             "snippet_html": self.snippet_html,
         }
@@ -219,6 +222,8 @@ class KbIndex:
         self._level1_names = sorted({a.level1 for a in self.articles})
         codes = {name: i for i, name in enumerate(self._level1_names)}
         self._level1 = np.array([codes[a.level1] for a in self.articles], dtype=np.int32)
+        # Recognition errors: a span of the query that sounds like an indexed word also looks that word up.
+        self.sounds = SoundAlike(self.bm25.vocab_dict) if self.articles else SoundAlike(())
 
     def __len__(self) -> int:
         return len(self.articles)
@@ -228,6 +233,8 @@ class KbIndex:
         if not self.articles:
             return []
         words = [w for w in self.analyzer.query_words(query) if w in self.bm25.vocab_dict]
+        corrections = self.sounds.corrections(normalize(query), set(words))
+        words.extend(c.word for c in corrections if c.word not in words)
         if not words:
             return []
         scores = np.asarray(self.bm25.get_scores(words), dtype=np.float64)
@@ -243,9 +250,12 @@ class KbIndex:
         if candidates.size > k:
             candidates = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
         best = candidates[np.argsort(-scores[candidates], kind="stable")]
-        return [self._hit(self.articles[i], float(scores[i]), words) for i in best]
+        return [self._hit(self.articles[i], float(scores[i]), words, corrections) for i in best]
 
-    def _hit(self, article: Article, score: float, words: list[str]) -> Hit:
+    def _hit(self, article: Article, score: float, words: list[str], corrections: list[Correction]) -> Hit:
         text = normalize(article.search_text())
         matched = tuple(w for w in words if w in text)
-        return Hit(article, score, matched, highlight(article.title, matched), snippet(article.body, matched))
+        heard = tuple(c.why() for c in corrections if c.word in matched)
+        return Hit(
+            article, score, matched, highlight(article.title, matched), snippet(article.body, matched), heard
+        )

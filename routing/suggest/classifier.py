@@ -59,6 +59,33 @@ def _word_tfidf(ngram: tuple[int, int] = (1, 1)) -> TfidfVectorizer:
     )
 
 
+HEAD_CHARS = 40
+
+
+def head(text: str) -> str:
+    """The first characters of a message: its title, or the first thing a caller says, names the matter."""
+    return text[:HEAD_CHARS]
+
+
+def _head_tfidf() -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer="char", ngram_range=(1, 2), min_df=2, sublinear_tf=True, dtype=np.float32, preprocessor=head
+    )
+
+
+def _char_word_head(max_features: int | None = None) -> FeatureUnion:
+    """Characters, the taxonomy's words, jieba words and the message's head, weighted 1 : ½ : ½ : ½."""
+    return FeatureUnion(
+        [
+            ("char", _char_tfidf((1, 2), max_features)),
+            ("taxonomy", TaxonomyWords()),
+            ("word", _word_tfidf()),
+            ("head", _head_tfidf()),
+        ],
+        transformer_weights={"char": 1.0, "taxonomy": 0.5, "word": 0.5, "head": 0.5},
+    )
+
+
 def _char_word() -> FeatureUnion:
     return FeatureUnion([("char", _char_tfidf((1, 2))), ("word", _word_tfidf())])
 
@@ -163,13 +190,22 @@ MODEL_SPECS: dict[str, Callable[[], Pipeline]] = {
             ),
         ]
     ),
+    "char12tax_word_head_svm": lambda: Pipeline([("tfidf", _char_word_head()), ("clf", _svm())]),
+    "char12tax_word_head_semi_svm": lambda: Pipeline([("tfidf", _char_word_head()), ("clf", _svm())]),
+    "char12tax20k_word_head_semi_svm": lambda: Pipeline(
+        [("tfidf", _char_word_head(20_000)), ("clf", _svm())]
+    ),
 }
-# Chosen 2026-11-22 (bench/suggest_accuracy.py, 5-fold CV on the 5,025 messages): every linear model on
-# character, word and taxonomy features lands at 0.90–0.92 top-1, within one standard deviation (~0.009)
-# of the others; this one is at the top (0.916±0.009, held-out 0.914, top-3 0.993) with a 0.7 MB file
-# that loads in ~80 ms, where char12_svm (0.912±0.009) took 7.1 MB and ~230 ms. Keeping the 20,000 most
-# frequent character n-grams loses nothing; the taxonomy words add a little.
-DEFAULT_MODEL = "char12tax20k_svm"
+# Semi-supervised: these models also learn from the hotline's own texts labelled by their place in the
+# taxonomy: each knowledge-base article (title, keywords, body) and each leaf's level-2/3 names, under
+# its first-level category, at SEMI_WEIGHT of a citizen's message.
+SEMI_SUPERVISED = {"char12tax_word_head_semi_svm", "char12tax20k_word_head_semi_svm"}
+SEMI_WEIGHT = 0.3
+# Chosen 2026-12-04 (bench/suggest_accuracy.py --folds 5, the table in docs/benchmarks.md): characters,
+# the taxonomy's words, jieba words and the message's first 40 characters, plus the knowledge base and the
+# taxonomy as extra labelled texts: 0.922 ± 0.011 top-1, 0.995 top-3 (the session-1 model: 0.916, 0.992),
+# ~1.6 ms per message one at a time. Every linear variant tried lands at 0.915–0.922, within one sd.
+DEFAULT_MODEL = "char12tax_word_head_semi_svm"
 
 
 def _softmax(z: NDArray[np.float64], temperature: float) -> NDArray[np.float64]:
@@ -224,8 +260,32 @@ class CategoryClassifier:
         return [(self.labels[i], float(row[i])) for i in order]
 
 
+def taxonomy_and_kb_texts(labels: set[str]) -> tuple[list[str], list[str]]:
+    """(texts, first-level labels) of the KB articles and taxonomy leaves under the given categories."""
+    from routing.kb.seed import read_seed
+    from routing.suggest.leaves import read_leaves
+
+    texts: list[str] = []
+    out: list[str] = []
+    for a in read_seed():
+        if a.level1 in labels:
+            texts.append(" ".join([a.title, *a.keywords, a.body]))
+            out.append(a.level1)
+    for leaf in read_leaves():
+        if leaf.level1 in labels:
+            texts.append(f"{leaf.level2} {leaf.level3}")
+            out.append(leaf.level1)
+    return texts, out
+
+
 def fit(name: str, texts: Sequence[str], labels: Sequence[str]) -> CategoryClassifier:
     pipeline = MODEL_SPECS[name]()
-    pipeline.fit([prepare(t) for t in texts], list(labels))
+    texts, labels = list(texts), list(labels)
+    params: dict[str, Any] = {}
+    if name in SEMI_SUPERVISED:
+        extra, extra_labels = taxonomy_and_kb_texts(set(labels))
+        params["clf__sample_weight"] = np.array([1.0] * len(texts) + [SEMI_WEIGHT] * len(extra))
+        texts, labels = texts + extra, labels + extra_labels
+    pipeline.fit([prepare(t) for t in texts], labels, **params)
     classes = tuple(str(c) for c in pipeline.classes_)
     return CategoryClassifier(name, pipeline, classes)

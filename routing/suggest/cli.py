@@ -78,3 +78,23 @@ def train(
         f"[green]model written[/green] {path} ({path.stat().st_size / 1e6:.1f} MB, "
         f"{time.perf_counter() - started:.0f} s)"
     )
+
+
+@app.command("gazetteer")
+def gazetteer(
+    path: Annotated[Path | None, typer.Argument(help="a gazetteer CSV (default: the packaged one)")] = None,
+) -> None:
+    """Check a Haikou gazetteer file (智能填单的地名库): counts per district, or the first bad line."""
+    from routing.assist.gazetteer import DISTRICTS, Gazetteer, GazetteerError, default_gazetteer_path
+
+    target = path or default_gazetteer_path()
+    try:
+        places = Gazetteer.load(target).places
+    except GazetteerError as exc:
+        console.print(f"[red]refused[/red] {exc}")
+        raise typer.Exit(1) from exc
+    except OSError as exc:
+        console.print(f"[red]cannot read[/red] {target}: {exc.strerror}")
+        raise typer.Exit(1) from exc
+    counts = ", ".join(f"{d} {sum(d in p.districts for p in places)}" for d in DISTRICTS)
+    console.print(f"[green]ok[/green] {target}: {len(places)} places ({counts})")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kernel.clock import Clock
+from routing.assist.gazetteer import default_gazetteer
 from routing.catalogue import dispatcher_in_force
 from routing.kb import repository
 from routing.kb.index import KbIndex
@@ -22,6 +23,7 @@ from routing.suggest.leaves import LeafScorer, read_leaves
 from routing.suggest.model_store import load_or_train
 from routing.suggest.orm import SuggestionFeedback
 from routing.suggest.service import SuggestionEngine
+from routing.suggest.unit_model import UnitModel, unit_documents
 from routing.suggest.units import dispatcher_from_files
 
 
@@ -67,6 +69,7 @@ def engine_from_files(
         dispatcher_from_files(leaves),
         KbIndex(articles) if with_kb else None,
         lambda: datetime.now(UTC),
+        UnitModel(unit_documents(leaves, articles), default_gazetteer().without_places),
     )
 
 
@@ -89,4 +92,5 @@ def engine_for_database(
         dispatcher,
         KbIndex(articles),
         clock.now,
+        UnitModel(unit_documents(leaves, articles), default_gazetteer().without_places),
     )

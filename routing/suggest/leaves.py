@@ -23,6 +23,10 @@ from routing.reference import default_taxonomy_csv
 from routing.suggest.fastlinear import QueryTfidf
 from routing.suggest.textnorm import normalize
 
+# A leaf of a first-level category the classifier does not know must match at least this well (cosine of
+# character 2–3-gram TF-IDF) before it is offered.
+MIN_UNSEEN_SIMILARITY = 0.15
+
 
 @dataclass(frozen=True)
 class Leaf:
@@ -61,8 +65,16 @@ class LeafScorer:
             self.by_level1[level1] = np.array([i for i, leaf in enumerate(leaves) if leaf.level1 == level1])
 
     def score(
-        self, text: str, level1_scores: list[tuple[str, float]], k: int = 5
+        self,
+        text: str,
+        level1_scores: list[tuple[str, float]],
+        k: int = 5,
+        unseen: frozenset[str] = frozenset(),
     ) -> list[tuple[Leaf, float]]:
+        """``unseen``: first-level categories the classifier never learnt (its training messages have 7 of
+        the taxonomy's 15: no 政法, 民政, 农村农业 …). Their leaves compete on the text alone: the best of
+        them is offered when it matches the text better than the leaves of the classifier's first choice
+        (新生儿上户口 → 政法/户籍证件/户籍管理, which no training message could teach)."""
         idx, values = self._query.row(normalize(text))
         sims = np.asarray(self._columns[:, idx] @ values).ravel()
         scored: list[tuple[Leaf, float]] = []
@@ -74,5 +86,25 @@ class LeafScorer:
             share = local / local.max() if local.max() > 0 else np.zeros_like(local)
             for row, s in zip(rows, share, strict=True):
                 scored.append((self.leaves[row], float(p * (0.3 + 0.7 * s))))
+        scored.extend(self._unseen(sims, level1_scores, unseen))
         scored.sort(key=lambda item: (-item[1], item[0].level3 == "其他"))
         return scored[:k]
+
+    def _unseen(
+        self, sims: np.ndarray, level1_scores: list[tuple[str, float]], unseen: frozenset[str]
+    ) -> list[tuple[Leaf, float]]:
+        if not unseen or not level1_scores:
+            return []
+        parts = [self.by_level1[name] for name in unseen if name in self.by_level1]
+        rows = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+        top_level1, top_p = level1_scores[0]
+        known = self.by_level1.get(top_level1)
+        if rows.size == 0 or known is None or known.size == 0:
+            return []
+        best = int(rows[np.argmax(sims[rows])])
+        known_best = float(sims[known].max())
+        if sims[best] < MIN_UNSEEN_SIMILARITY or sims[best] <= known_best:
+            return []
+        # Just above the classifier's best leaf when clearly nearer, in proportion to how much nearer.
+        lead = min(sims[best] / max(known_best, 1e-9), 2.0)
+        return [(self.leaves[best], float(top_p * min(1.1, 0.5 + 0.3 * lead)))]

@@ -20,6 +20,9 @@ from routing.dispatch import Dispatcher
 from routing.kb.index import KbIndex
 from routing.suggest.classifier import CategoryClassifier
 from routing.suggest.leaves import LeafScorer
+from routing.suggest.phonetic import Correction, SoundAlike
+from routing.suggest.textnorm import normalize, taxonomy_words
+from routing.suggest.unit_model import UnitModel
 from routing.suggest.units import UnitSuggestion, category_ids, suggest_units
 
 # The classifier reads at most this much of a call's transcript (the most recent part).
@@ -46,10 +49,12 @@ class Suggestions:
     articles: list[dict[str, object]] = field(default_factory=list)
     call_id: str | None = None
     compute_ms: float = 0.0
+    heard: tuple[Correction, ...] = ()  # words read by sound (佛地产 → 房地产), shown on the desk
 
     def to_dict(self) -> dict[str, object]:
         return {
             "call_id": self.call_id,
+            "heard": [{"heard": c.heard, "word": c.word, "how": c.how, "why": c.why()} for c in self.heard],
             "categories": [c.to_dict() for c in self.categories],
             "leaves": [c.to_dict() for c in self.leaves],
             "units": [u.to_dict() for u in self.units],
@@ -66,13 +71,26 @@ class SuggestionEngine:
         dispatcher: Dispatcher,
         kb: KbIndex | None,
         now: Callable[[], datetime],
+        units: UnitModel | None = None,
+        sounds: SoundAlike | None = None,
     ) -> None:
+        """``units``: the duty-catalogue model (None: units from the category alone). ``sounds``: the
+        vocabulary that near-miss words of the transcript are read as (default: the taxonomy's words and
+        the knowledge base's index words)."""
         self.classifier = classifier
         self.leaves = leaves
         self.dispatcher = dispatcher
         self._category_ids = category_ids(dispatcher)
+        self._unseen = frozenset({leaf.level1 for leaf in leaves.leaves} - set(classifier.labels))
         self.kb = kb
         self.now = now
+        self.units = units
+        if sounds is None:
+            vocabulary = set(taxonomy_words())
+            if kb is not None:
+                vocabulary.update(kb.sounds.words)
+            sounds = SoundAlike(vocabulary)
+        self.sounds = sounds
         self._transcripts: dict[str, str] = {}
         self._last: dict[str, Suggestions] = {}
         self._lock = threading.Lock()
@@ -87,12 +105,19 @@ class SuggestionEngine:
         with_units: bool = True,
     ) -> Suggestions:
         started = time.perf_counter()
-        ranked = self.classifier.ranked(text)
+        heard = tuple(self.sounds.corrections(normalize(text)))
+        # The words heard stay; the words they sound like are read beside them (a recognition error costs
+        # the classifier one wrong word instead of the one that mattered).
+        read = f"{text} {' '.join(c.word for c in heard)}" if heard else text
+        ranked = self.classifier.ranked(read)
         categories = [CategoryScore(name, score) for name, score in ranked]
-        leaf_scores = self.leaves.score(text, ranked[:3], k=5)
-        units = (
-            suggest_units(self.dispatcher, leaf_scores, text, ids=self._category_ids) if with_units else []
-        )
+        leaf_scores = self.leaves.score(read, ranked[:3], k=5, unseen=self._unseen)
+        units = []
+        if with_units:
+            evidence = self.units.evidence(read) if self.units is not None else []
+            units = suggest_units(
+                self.dispatcher, leaf_scores, read, ids=self._category_ids, evidence=evidence
+            )
         hits = []
         if self.kb is not None and articles > 0:
             hits = [
@@ -106,6 +131,7 @@ class SuggestionEngine:
             articles=hits,
             call_id=call_id,
             compute_ms=(time.perf_counter() - started) * 1000,
+            heard=heard,
         )
 
     def on_final_utterance(self, text: str, call_id: str) -> Suggestions:

@@ -7,6 +7,7 @@ paths apply the identical precedence: urgent class → keyword rule → the cate
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from routing.dispatch import CategoryInfo, Dispatcher, KeywordRule, UnitInfo, Ur
 from routing.domain.enums import AssignmentRole
 from routing.reference import data_file
 from routing.suggest.leaves import Leaf
+from routing.suggest.unit_model import UnitEvidence, combine
 
 
 @dataclass(frozen=True)
@@ -108,8 +110,10 @@ def suggest_units(
     text: str,
     k: int = 3,
     ids: dict[str, int] | None = None,
+    evidence: Sequence[UnitEvidence] = (),
 ) -> list[UnitSuggestion]:
-    """Each suggested leaf votes for its routed units (lead: its score, assist: half); best first."""
+    """Each suggested leaf votes for its routed units (lead: its score, assist: half); the units' own duty
+    texts (``evidence``, from UnitModel) count as much as the votes; best first."""
     ids = ids if ids is not None else category_ids(dispatcher)
     totals: dict[str, float] = {}
     reasons: dict[str, str] = {}
@@ -127,6 +131,12 @@ def suggest_units(
                 reasons[target.unit_code] = (
                     routing.reasons[0] if lead and routing.reasons else f"分类「{leaf.path}」协办单位"
                 )
+    if evidence:
+        for e in evidence:
+            if e.code not in reasons or totals.get(e.code, 0.0) < max(totals.values(), default=0.0):
+                reasons[e.code] = e.why
+                roles[e.code] = "lead"
+        totals = combine(totals, evidence)
     total = sum(totals.values()) or 1.0
     ranked = sorted(totals.items(), key=lambda kv: -kv[1])[:k]
     return [

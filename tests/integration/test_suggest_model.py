@@ -64,7 +64,8 @@ def test_the_saved_model_is_small_loads_and_ranks_as_trained(
     path = save(trained, tmp_path / "model.joblib")
     loaded = load(path)
     after = loaded.scores(texts)
-    assert path.stat().st_size < 3_000_000  # 0.7 MB measured; the old char12 model was 7.1 MB
+    # 5.0 MB measured (char n-grams, jieba words and the head: 2026-12-04); 0.7 MB for session 1's model.
+    assert path.stat().st_size < 8_000_000
     assert (before.argmax(axis=1) == after.argmax(axis=1)).all()
     assert np.abs(before - after).max() < 1e-3  # float32 weights: same ranking, same scores to 3 places
 

@@ -41,3 +41,54 @@ async def test_screen_pop_and_hangup_reach_the_agent_desk() -> None:
     bus.publish(CallEnded("c9", "13800138000", "answered", "agent01", now))
     assert feed.status("agent01").status == "wrap_up"
     assert feed.current_call("agent01").ended_at is not None  # type: ignore[union-attr]
+
+
+async def test_the_order_form_fills_itself_from_the_screen_pop_and_the_citizens_finals() -> None:
+    from datetime import UTC as _UTC
+
+    from agent_ui.live import AutofillReady, SuggestionsReady
+    from routing.assist.service import Assistant
+    from routing.suggest.classifier import fit
+    from routing.suggest.leaves import LeafScorer, read_leaves
+    from routing.suggest.service import SuggestionEngine
+    from routing.suggest.units import dispatcher_from_files
+
+    leaves = read_leaves()
+    engine = SuggestionEngine(
+        fit("char12_svm", ["路灯坏了", "拖欠工资", "出租车绕路"], ["城乡建设", "劳动和社会保障", "交通运输"]),
+        LeafScorer(leaves),
+        dispatcher_from_files(leaves),
+        None,
+        lambda: datetime.now(_UTC),
+    )
+
+    class Source:
+        def get(self) -> SuggestionEngine:
+            return engine
+
+    bus = EventBus(keep_history=True)
+    feed = DeskFeed(bus, SystemClock())
+    loop = asyncio.get_running_loop()
+    DeskProjection(feed).install(bus)
+    live = LiveAssist(bus=bus, loop=loop, suggestions=Source(), assist=Assistant()).install(bus)
+    now = datetime.now(UTC)
+    bus.publish(CallAnswered("c7", "13800138000", "agent01", "consultation", (), (), (), now))
+    [first] = [e for e in bus.published if isinstance(e, AutofillReady)]
+    assert [(f.field, f.value, f.source) for f in first.fields] == [
+        ("citizen_phone", "13800138000", "screen_pop")
+    ]
+    raw = "我住在海甸岛和平大道，路灯坏了，回电打幺三九零七五五幺二三四"
+    bus.publish(TranscriptSegment("c7", "caller", 0, 900, raw, "（已遮蔽）", True, "vosk", now))
+    for _ in range(200):  # the suggestion runs on the loop's executor
+        if len([e for e in bus.published if isinstance(e, AutofillReady)]) == 2:
+            break
+        await asyncio.sleep(0.02)
+    filled = [e for e in bus.published if isinstance(e, AutofillReady)][-1]
+    values = {f.field: f for f in filled.fields}
+    assert values["district"].value == "美兰区" and values["location_text"].value == "海甸岛和平大道"
+    assert values["citizen_phone"].offers == ("13907551234",), "taken from the raw final, not the redacted"
+    assert any(isinstance(e, SuggestionsReady) for e in bus.published)
+    call = feed.current_call("agent01")
+    assert call is not None and call.autofill is filled
+    bus.publish(CallEnded("c7", "13800138000", "answered", "agent01", now))
+    assert "c7" not in live.assist._calls  # type: ignore[union-attr]

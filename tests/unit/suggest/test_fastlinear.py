@@ -17,7 +17,10 @@ TRAIN = {
 TEXTS = ["老板拖欠工资两个月", "出租车管理太乱了还乱收费", "路灯", "", "ＡＢＣ全角字母和数字１２３"]
 
 
-@pytest.mark.parametrize("name", ["char12tax20k_svm", "char12_svm", "char12tax_word_svm", "char12_sgd"])
+@pytest.mark.parametrize(
+    "name",
+    ["char12tax20k_svm", "char12_svm", "char12tax_word_svm", "char12_sgd", "char12tax_word_head_semi_svm"],
+)
 def test_fast_path_matches_the_pipeline(name: str) -> None:
     texts = [t for ts in TRAIN.values() for t in ts] * 2  # every word twice: min_df=2 keeps them
     model = fit(name, texts, [k for k, ts in TRAIN.items() for _ in ts] * 2)

@@ -1,0 +1,1 @@
+"""Agent assist: the order fills itself from the citizen's words (智能填单)."""

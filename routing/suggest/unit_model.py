@@ -1,0 +1,164 @@
+"""Which unit is responsible, learnt from what the units say they do, not only from the category.
+
+The category's unit (category_units.yaml) is right for most cases, but a citizen's words often name the
+matter more precisely than the first-level category: 新生儿上户口 is classified 卫生计生 (newborn), yet
+household registration is the police's; 饭店卫生差吃完拉肚子 reads like health, yet food safety is market
+regulation's. The hotline's own texts say who does what:
+
+- the duty catalogue (职责清单, departments.yaml): 899 duties of 154 units, "负责食品生产经营和餐饮服务的
+  食品安全监督管理";
+- the knowledge base: each article names its unit (title and keywords);
+- the keyword dispatch rules (each keyword names its lead unit) and the taxonomy's leaves (level-2 and
+  level-3 names of each category with its lead unit).
+
+Each of these is a short document labelled with a unit. A request is compared with every document by
+character 1–3-gram TF-IDF cosine (plus words that sound like vocabulary words, see phonetic.py); a unit's
+evidence is its best document plus half its second best. Only units that lead cases city-wide are scored:
+district bureaus, streets and towns come from territorial management once the district is known.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from routing.reference import data_file
+from routing.suggest.fastlinear import QueryTfidf
+from routing.suggest.leaves import Leaf
+from routing.suggest.textnorm import normalize
+
+# Units that lead a case for the whole city. District governments, their bureaus, streets and towns are
+# reached through territorial management (Dispatcher.territorial), never suggested from words alone.
+LEADING_KINDS = ("city_bureau", "utility", "public_company", "hotline")
+# Duties that every unit has ("负责本单位…") say nothing about which matter is whose.
+_GENERIC = ("负责本单位", "完成市委", "承办上级交办")
+
+
+@dataclass(frozen=True)
+class UnitEvidence:
+    code: str
+    score: float
+    document: str  # the best matching duty, article title, rule keyword or category name
+
+    @property
+    def why(self) -> str:
+        return f"职责/知识库：{self.document}"
+
+
+def _yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as f:
+        return yaml.safe_load(f) or {}
+
+
+def unit_documents(
+    leaves: Sequence[Leaf],
+    articles: Iterable[Any] = (),
+    data: Path | None = None,
+) -> list[tuple[str, str]]:
+    """(unit code, text) pairs from the duty catalogue, KB articles, keyword rules and category leaves."""
+    base = data or data_file("")
+    units = _yaml(base / "departments.yaml").get("units") or []
+    leading = {u["code"] for u in units if u.get("kind") in LEADING_KINDS}
+    docs: list[tuple[str, str]] = []
+    for u in units:
+        if u["code"] not in leading:
+            continue
+        docs.append((u["code"], u["name"]))
+        for duty in u.get("duties") or ():
+            if not any(g in duty for g in _GENERIC):
+                docs.append((u["code"], str(duty)))
+    for a in articles:
+        if getattr(a, "unit_code", "") in leading:
+            docs.append((a.unit_code, " ".join([a.title, *a.keywords])))
+    for rule in _yaml(base / "dispatch_rules.yaml").get("rules") or ():
+        if rule.get("lead") in leading:
+            docs.append((rule["lead"], " ".join(str(k) for k in rule.get("any_keywords") or ())))
+    for rule in _yaml(base / "urgent_classes.yaml").get("classes") or ():
+        if rule.get("lead") in leading:
+            docs.append((rule["lead"], f"{rule.get('name', '')} {' '.join(rule.get('keywords') or ())}"))
+    leads = _category_leads(base)
+    for leaf in leaves:
+        lead = leads.get((leaf.level1, leaf.level2, leaf.level3)) or leads.get(
+            (leaf.level1, leaf.level2, None)
+        )
+        if lead is not None and lead in leading and leaf.level3 != "其他":
+            docs.append((lead, f"{leaf.level2} {leaf.level3}"))
+    return docs
+
+
+def _category_leads(base: Path) -> dict[tuple[str | None, str | None, str | None], str]:
+    return {
+        (r.get("level1"), r.get("level2"), r.get("level3")): r["lead"]
+        for r in _yaml(base / "category_units.yaml").get("rules") or ()
+        if r.get("level2")
+    }
+
+
+# What callers say around the matter that names no unit's duty (希望 would find 希望工程).
+_NOT_THE_MATTER = re.compile(
+    r"(你好|您好|喂|谢谢|麻烦|希望|请问|请|帮忙|帮我|一下|你们|我们|我家|那个|这个|就是|嗯|啊|呢|吧|了)"
+)
+
+
+class UnitModel:
+    def __init__(
+        self, documents: Sequence[tuple[str, str]], places: Callable[[str], str] | None = None
+    ) -> None:
+        """``places``: removes place names from a text (the gazetteer): 美兰区 must not find 美兰机场's
+        duties, nor 海甸 a street's."""
+        self.places = places
+        self.codes = [code for code, _ in documents]
+        self.texts = [text for _, text in documents]
+        self.vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
+        matrix = self.vectorizer.fit_transform([normalize(t) for t in self.texts])
+        self._columns = matrix.tocsc()
+        self._query = QueryTfidf(self.vectorizer)
+        self.unit_codes = sorted(set(self.codes))
+        index = {code: i for i, code in enumerate(self.unit_codes)}
+        self._unit_of_doc = np.array([index[c] for c in self.codes], dtype=np.int64)
+
+    def evidence(self, text: str, k: int = 5) -> list[UnitEvidence]:
+        """The ``k`` units whose own texts are nearest to ``text``, best first."""
+        if self.places is not None:
+            text = self.places(text)
+        idx, values = self._query.row(_NOT_THE_MATTER.sub(" ", normalize(text)))
+        if idx.size == 0:
+            return []
+        sims = np.asarray(self._columns[:, idx] @ values).ravel()
+        order = np.argsort(-sims, kind="stable")
+        best: dict[int, list[tuple[float, int]]] = {}
+        for doc in order[:60]:
+            if sims[doc] <= 0:
+                break
+            unit = int(self._unit_of_doc[doc])
+            if len(best.setdefault(unit, [])) < 2:
+                best[unit].append((float(sims[doc]), int(doc)))
+        scored = [
+            UnitEvidence(
+                self.unit_codes[u],
+                hits[0][0] + (0.5 * hits[1][0] if len(hits) > 1 else 0.0),
+                self.texts[hits[0][1]],
+            )
+            for u, hits in best.items()
+        ]
+        scored.sort(key=lambda e: -e.score)
+        return scored[:k]
+
+
+def combine(
+    votes: Mapping[str, float], evidence: Sequence[UnitEvidence], weight: float = 0.8
+) -> dict[str, float]:
+    """The category's vote and the duty evidence, each as shares of its own total, mixed by ``weight``."""
+    total_votes = sum(votes.values()) or 1.0
+    total_evidence = sum(e.score for e in evidence) or 1.0
+    out = {code: (1.0 - weight) * v / total_votes for code, v in votes.items()}
+    for e in evidence:
+        out[e.code] = out.get(e.code, 0.0) + weight * e.score / total_evidence
+    return out
