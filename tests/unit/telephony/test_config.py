@@ -59,7 +59,9 @@ def test_logged_in_agents_are_members_of_their_skill_queues() -> None:
 
 def test_dialplan_contract_with_the_ivr() -> None:
     ext = render(_config(fastagi_host="127.0.0.1", fastagi_port=4599))["extensions.conf"]
-    assert "exten => 12345,1,Answer()" in ext
+    # Every key is kept from the first moment (type-ahead, ivr/typeahead.py), until the IVR is done.
+    assert "exten => 12345,1,StoreDTMF(RX,HOTLINE_KEYS)\n same => n,Answer()" in ext
+    assert " same => n,AGI(agi://127.0.0.1:4599/ivr)\n same => n,StoreDTMF(remove)" in ext
     assert " same => n,Set(HOTLINE_CALL_ID=${UNIQUEID})" in ext
     assert " same => n,AGI(agi://127.0.0.1:4599/ivr)" in ext
     assert " same => n,Goto(hotline-route,${HOTLINE_ROUTE},1)" in ext
@@ -67,6 +69,15 @@ def test_dialplan_contract_with_the_ivr() -> None:
         assert f"exten => {route}," in ext
     assert "Set(QUEUE_PRIO=" in ext
     assert "MixMonitor(${HOTLINE_RECORDING_FILE}.wav,r(" in ext
+    # A waiting caller's language key, back to the place they left.
+    exit_context = ext.split("\n[hotline-queue-exit]")[1].split("\n[")[0]
+    assert "exten => 2,1,Set(HOTLINE_LANG=en)" in exit_context
+    assert "Set(HOTLINE_REQUEUE_AT=${QUEUEPOSITION})" in exit_context
+    assert "{{ queue_timeout }}" not in ext and ",,,,${position})" in ext
+
+
+def test_no_colour_codes_in_cli_answers() -> None:
+    assert "nocolor = yes" in render(_config())["asterisk.conf"]
 
 
 def test_direct_test_extensions_can_be_left_out() -> None:
