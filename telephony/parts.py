@@ -20,7 +20,7 @@ from telephony.agents import AgentDesk
 from telephony.ari import AriClient, AriEndpoint
 from telephony.desk import DeskTelephony, OrderEvent, link_orders_on_intake
 from telephony.monitor import AriCallMonitor
-from telephony.records import CallRecorder
+from telephony.records import CallRecorder, wrapup_of
 from telephony.secrets import load_or_create
 from telephony.service import TelephonyService
 from telephony.setup import main_switch
@@ -53,8 +53,9 @@ def build(core: Core) -> TelephonyParts:
     secrets = load_or_create(s.data_dir, ari_password_override=s.ari_password)
     endpoint = AriEndpoint(s.ari_url, s.ari_user, secrets.ari_password, s.ari_app)
     client = AriClient(endpoint)
-    recorder = CallRecorder(core.session_factory, core.bus)
     switch_cli = main_switch(s, [])  # `asterisk -rx` on the main instance (agent states, transfer redirects)
+    # The desk counts each queue's wrap-up down after a call (CallEnded.wrapup_seconds).
+    recorder = CallRecorder(core.session_factory, core.bus, wrapup=wrapup_of(switch_cli.config.queues))
     return TelephonyParts(
         core=core,
         endpoint=endpoint,

@@ -10,6 +10,8 @@ own event timestamps. After a reconnection ``reconcile`` closes the calls that n
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ivr.engine import ORDER_VARIABLE
 from kernel import metrics
 from kernel.bus import EventBus
+from telephony.config import DEFAULT_QUEUES, QueueSpec
 from telephony.events import CallAnswered, CallEnded, PreviousCall, WorkOrderSummary
 from telephony.orm import CallLegRow, CallRow, CallWorkOrderRow
 
@@ -80,10 +83,19 @@ def work_orders_of(session: Session, number: str) -> tuple[WorkOrderSummary, ...
     )
 
 
+def wrapup_of(queues: Sequence[QueueSpec]) -> dict[str, float]:
+    return {q.name: float(q.wrapup_seconds) for q in queues}
+
+
 class CallRecorder:
-    def __init__(self, factory: sessionmaker[Session], bus: EventBus) -> None:
+    """``wrapup``: each queue's wrapuptime (queues.conf), told to the desk when an agent's call ends."""
+
+    def __init__(
+        self, factory: sessionmaker[Session], bus: EventBus, *, wrapup: Mapping[str, float] | None = None
+    ) -> None:
         self.factory = factory
         self.bus = bus
+        self.wrapup = dict(wrapup_of(DEFAULT_QUEUES) if wrapup is None else wrapup)
 
     async def handle(self, event: dict[str, Any]) -> None:
         self.handle_event(event)
@@ -301,6 +313,8 @@ class CallRecorder:
                 call = session.scalar(select(CallRow).where(CallRow.call_id == leg.call_id))
                 if call is not None:
                     ended = self._close(call, now, cause)
+                    if call.agent and call.queue in self.wrapup:
+                        ended = replace(ended, wrapup_seconds=self.wrapup[call.queue])
         if ended:
             self.bus.publish(ended)
 

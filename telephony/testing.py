@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ivr.fastagi import AgiRequest, SessionHandler
 from ivr.port import CallPort
+from ivr.typeahead import answer_in
 from telephony.config import AgentAccount, SwitchConfig
 from telephony.provision import SYSTEM_ASTERISK, ProvisionError, provision, why_cannot_build
 from telephony.secrets import new_password
@@ -104,7 +105,7 @@ def cached_ivr_sounds() -> Path:
 
 @dataclass
 class IvrStep:
-    kind: str  # "play", "skip" (keys typed ahead), "ask", "got", "set"
+    kind: str  # "play", "ask", "got", "set"; "skip" a prompt, "ahead" an answer: keys typed ahead
     what: str
     value: str | None = None
 
@@ -216,6 +217,10 @@ class _ProbedPort:
         self.port.play(prompt)
 
     def read_digits(self, prompt: str, max_digits: int, timeout_ms: int) -> str | None:
+        if answer_in(self.port.pending(), max_digits) is not None:  # answered by keys typed ahead
+            keys = self.port.read_digits(prompt, max_digits, timeout_ms)
+            self.probe.note(self.caller, IvrStep("ahead", prompt, keys or ""))
+            return keys
         self.probe.note(self.caller, IvrStep("ask", prompt))
         keys = self.port.read_digits(prompt, max_digits, timeout_ms)
         self.probe.note(self.caller, IvrStep("got", prompt, keys or ""))

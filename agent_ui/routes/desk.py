@@ -136,6 +136,12 @@ def screen_pop(request: Request, user: AgentUser, hot: Hot) -> Response:
     return render(request, "_screen_pop.html", _desk_context(request, hot, user))
 
 
+@router.get("/desk/status-panel")
+def status_panel(request: Request, user: AgentUser, hot: Hot) -> Response:
+    """The agent's status (and the wrap-up countdown), refreshed by the desk's event stream."""
+    return render(request, "_agent_status.html", _desk_context(request, hot, user))
+
+
 @router.get("/desk/live")
 def live_panels(request: Request, user: AgentUser, hot: Hot) -> Response:
     """The live transcript and the suggestions of the agent's call (refreshed by the desk's event stream)."""

@@ -13,6 +13,17 @@
         el._skew = skew;
       }
       var left = Math.round((Date.parse(el.dataset.due) - (Date.now() + skew)) / 1000);
+      if (el.dataset.format === "seconds") {
+        // The wrap-up after a call: seconds until app_queue rings the agent again; then the panel reloads.
+        el.textContent = Math.max(left, 0) + " s";
+        if (left <= 0 && el.dataset.refreshOnEnd && !el._ended && window.htmx) {
+          el._ended = true;
+          var panel = document.querySelector(el.dataset.refreshOnEnd);
+          var url = document.querySelector("[data-status-url]");
+          if (panel && url) { window.htmx.ajax("GET", url.dataset.statusUrl, { target: panel, swap: "innerHTML" }); }
+        }
+        return;
+      }
       var sign = left < 0 ? "-" : "";
       var s = Math.abs(left);
       var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
@@ -38,7 +49,12 @@
         window.htmx.ajax("GET", el.dataset.liveUrl, { target: el.dataset.live, swap: "innerHTML" });
       }
     };
-    source.addEventListener("refresh", function () { refresh(); live(); });
+    var status = function () {
+      if (window.htmx && el.dataset.status && el.dataset.statusUrl) {
+        window.htmx.ajax("GET", el.dataset.statusUrl, { target: el.dataset.status, swap: "innerHTML" });
+      }
+    };
+    source.addEventListener("refresh", function () { refresh(); live(); status(); });
     source.addEventListener("autofill", function (e) {
       document.dispatchEvent(new CustomEvent("hotline:autofill", { detail: JSON.parse(e.data) }));
     });

@@ -60,7 +60,10 @@ def test_logged_in_agents_are_members_of_their_skill_queues() -> None:
 def test_dialplan_contract_with_the_ivr() -> None:
     ext = render(_config(fastagi_host="127.0.0.1", fastagi_port=4599))["extensions.conf"]
     # Every key is kept from the first moment (type-ahead, ivr/typeahead.py), until the IVR is done.
-    assert "exten => 12345,1,StoreDTMF(RX,HOTLINE_KEYS)\n same => n,Answer()" in ext
+    assert (
+        "exten => 12345,1,Set(HOTLINE_KEYS=)\n same => n,StoreDTMF(RX,HOTLINE_KEYS)\n same => n,Answer()"
+        in ext
+    )
     assert " same => n,AGI(agi://127.0.0.1:4599/ivr)\n same => n,StoreDTMF(remove)" in ext
     assert " same => n,Set(HOTLINE_CALL_ID=${UNIQUEID})" in ext
     assert " same => n,AGI(agi://127.0.0.1:4599/ivr)" in ext
