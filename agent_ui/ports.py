@@ -84,6 +84,15 @@ class KnowledgeBaseSearch:
         ]
 
 
+@runtime_checkable
+class CallbackReports(Protocol):
+    """Missed-call callbacks (漏接电话回拨) for supervisors: the period's missed calls, the callbacks owed, each
+    call made and its outcome, the share called back (telephony.callback_report.CallbackReports is the real
+    one). The same JSON-able shape feeds the page and the JSON."""
+
+    def report(self, since: datetime, until: datetime, *, limit: int = 100) -> dict[str, Any]: ...
+
+
 class FakeKbSearch:
     """For tests and demonstrations: answers whose title or text contains the query."""
 

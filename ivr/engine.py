@@ -69,6 +69,7 @@ URGENT_PRIORITY = 10
 # Set during the call when "query my work order" found the order (the ARI recorder stores them).
 ORDER_VARIABLE = "HOTLINE_ORDER_QUERIED"
 ORDER_STATE_VARIABLE = "HOTLINE_ORDER_STATE"
+ROUTE_VARIABLE = "HOTLINE_ROUTE"  # set last but one: the IVR is done with the call
 
 
 def hotline_variables(result: IvrResult) -> dict[str, str]:
@@ -76,7 +77,7 @@ def hotline_variables(result: IvrResult) -> dict[str, str]:
     queue = QUEUE_OF_ROUTE.get(result.route, "consultation")
     return {
         "HOTLINE_LANG": result.language,
-        "HOTLINE_ROUTE": str(result.route),
+        ROUTE_VARIABLE: str(result.route),
         "HOTLINE_QUEUE": queue,
         "HOTLINE_PRIORITY": str(URGENT_PRIORITY if result.route is Route.QUEUE_URGENT else 0),
         "HOTLINE_CHOICES": ",".join(result.choices),

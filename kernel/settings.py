@@ -82,6 +82,16 @@ class Settings(BaseSettings):
     callback_first_call_minutes: float = Field(default=30, ge=0)
     callback_retry_minutes: float = Field(default=120, gt=0)
     callback_max_attempts: int = Field(default=3, ge=1)
+    # Days without any automatic call (回访 and callbacks): public holidays (the hotline calls on weekends),
+    # every non-working day, or none; from the official calendar (routing/calendar.py).
+    callback_skip_days: Literal["holidays", "non_workdays", "none"] = "holidays"
+    # Callbacks of missed calls (漏接电话回拨, 国办函〔2025〕66号) and of callback requests (telephony/queue_callback.py):
+    # placed inside these windows; each is due within callback_missed_within_minutes of the first calling
+    # moment after the call; a hang-up shorter than callback_missed_min_seconds is a misdial, not a missed call.
+    queue_callback_windows: str = "08:00-21:00"
+    callback_missed_within_minutes: float = Field(default=30, gt=0)
+    callback_missed_min_seconds: float = Field(default=0, ge=0)
+    callback_missed_enabled: bool = True
 
     # Speech recognition
     asr_enabled: bool = True  # transcribe answered calls live (when telephony is enabled and a model exists)

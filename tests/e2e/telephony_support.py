@@ -78,10 +78,12 @@ def ari_client(switch: Switch) -> AriClient:
 
 
 @contextlib.asynccontextmanager
-async def recorder_running(switch: Switch, app: App) -> AsyncIterator[Ari]:
+async def recorder_running(
+    switch: Switch, app: App, *, recorder: CallRecorder | None = None
+) -> AsyncIterator[Ari]:
     """The production TelephonyService (ARI events into call records) with a copy of every event."""
     client = ari_client(switch)
-    ari = Ari(client, CallRecorder(app.session_factory, app.bus))
+    ari = Ari(client, recorder or CallRecorder(app.session_factory, app.bus))
 
     async def keep(event: dict[str, Any]) -> None:
         ari.events.append(event)
