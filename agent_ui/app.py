@@ -37,7 +37,9 @@ def install(web: FastAPI, hot: DeskParts) -> None:
     web.state.ui_feed = hot.feed
     web.state.ui_sse_lifetime = hot.sse_lifetime
     web.mount("/ui-static", StaticFiles(directory=STATIC_DIR), name="ui_static")
-    for module in (auth, desk, dept, supervisor, missed_calls, rules, qa, callbacks, orders, recordings, admin):
+    for module in (
+        auth, desk, emergency, dept, supervisor, missed_calls, rules, qa, callbacks, orders, recordings, admin
+    ):
         web.include_router(module.router, include_in_schema=False)
     web.add_exception_handler(NotAuthenticated, _to_login)
     web.add_exception_handler(NotAllowed, _forbidden)

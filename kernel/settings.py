@@ -93,6 +93,14 @@ class Settings(BaseSettings):
     callback_missed_min_seconds: float = Field(default=0, ge=0)
     callback_missed_enabled: bool = True
 
+    # Linkage with the emergency services (国办发〔2022〕12号): what the units' trunk dials for each line when an
+    # agent transfers a caller or opens a three-way call from the desk (a direct linkage number of the 110
+    # centre, say, instead of the public short number).
+    emergency_110: str = Field(default="110", pattern=r"^[0-9]{3,20}$")  # 公安 police
+    emergency_119: str = Field(default="119", pattern=r"^[0-9]{3,20}$")  # 消防 fire
+    emergency_120: str = Field(default="120", pattern=r"^[0-9]{3,20}$")  # 急救 ambulance
+    emergency_122: str = Field(default="122", pattern=r"^[0-9]{3,20}$")  # 交警 traffic police
+
     # Speech recognition
     asr_enabled: bool = True  # transcribe answered calls live (when telephony is enabled and a model exists)
     vosk_model_path: Path | None = None
@@ -122,6 +130,16 @@ class Settings(BaseSettings):
                 f"(e.g. {secrets.token_urlsafe(8)}…)"
             )
         return self
+
+    @property
+    def emergency_lines(self) -> dict[str, str]:
+        """Each emergency line (110, 119, 120, 122) and the number dialled for it."""
+        return {
+            "110": self.emergency_110,
+            "119": self.emergency_119,
+            "120": self.emergency_120,
+            "122": self.emergency_122,
+        }
 
     @property
     def resolved_database_url(self) -> str:

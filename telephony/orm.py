@@ -138,3 +138,19 @@ class CallbackAttemptRow(Base):
     result: Mapped[str] = mapped_column(String(24), default="")
     dial_status: Mapped[str] = mapped_column(String(24), default="")
     hangup_cause: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class EmergencyTransferRow(Base):
+    """A transfer or three-way call of a citizen's call with an emergency line (110/119/120/122,
+    国办发〔2022〕12号), made from the desk: who, when, which line and number, and whether the switch did it."""
+
+    __tablename__ = "tel_emergency_transfers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    line: Mapped[str] = mapped_column(String(8))
+    dialled: Mapped[str] = mapped_column(String(32))
+    mode: Mapped[str] = mapped_column(String(16))  # transfer | conference
+    agent: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ok: Mapped[bool] = mapped_column(default=False)
+    detail: Mapped[str] = mapped_column(String(200), default="")

@@ -143,6 +143,19 @@
   }
   document.addEventListener("DOMContentLoaded", player);
 
+  // Emergency lines (110/119/120/122) on the desk: Alt+1..4 transfers the caller, Alt+Shift+1..4 opens a
+  // three-way call: one key presses the button of the live call's screen pop.
+  document.addEventListener("keydown", function (e) {
+    if (!e.altKey || e.ctrlKey || e.metaKey) { return; }
+    var m = /^Digit([1-9])$/.exec(e.code || "");
+    if (!m) { return; }
+    var key = (e.shiftKey ? "shift+" : "") + m[1];
+    var button = document.querySelector('[data-emergency-key="' + key + '"]');
+    if (!button || button.disabled) { return; }
+    e.preventDefault();
+    button.click();
+  });
+
   // Suggestions panel: "use" puts the suggested category into the work-order form's picker.
   document.addEventListener("click", function (e) {
     var button = e.target.closest ? e.target.closest("[data-use-category]") : null;

@@ -41,6 +41,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/desk/suggest"): DESK,
     ("POST", "/desk/orders"): DESK,
     ("POST", "/desk/history"): DESK,
+    ("POST", "/desk/emergency"): DESK,
     ("GET", "/desk/kb"): DESK,
     ("GET", "/desk/stream"): DESK,
     ("GET", "/dept/inbox"): DEPT,
