@@ -22,23 +22,23 @@ from ivr.model import MENU_DIR
 from ivr.port import CallPort
 from ivr.service import IvrServices, hotline_handlers
 from kernel.clock import FakeClock
-from telephony import sipp
-from telephony.agents import AgentDesk, RecordingCli
-from telephony.baresip import UaAccount, running_baresip, to_wav8k
+from telephony.agents import AgentDesk
+from telephony.baresip import UaAccount, running_baresip
 from telephony.orm import CallLegRow
 from telephony.setup import load_agents
-from telephony.testing import IvrProbe, cached_ivr_sounds, running_switch
+from telephony.testing import IvrProbe, running_switch
 from tests.e2e.telephony_support import (
     NO_WRAPUP,
     Ari,
     answered_pop,
+    call_media,
     call_of,
     free_port_udp,
     ivr_server,
+    queue_agent,
     queue_shows,
     recorder_running,
     sipp_agent,
-    speech_clips,
     until,
 )
 
@@ -55,13 +55,7 @@ CITIZEN, OTHER = "13800000021", "13800000022"
 
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    caller_clip, agent_clip = speech_clips()
-    out = tmp_path_factory.mktemp("media")
-    return (
-        to_wav8k(caller_clip, out / "caller.wav"),
-        sipp.to_ulaw(agent_clip, out / "agent.ulaw"),
-        cached_ivr_sounds(),
-    )
+    return call_media(tmp_path_factory.mktemp("media"))
 
 
 def services(hot: App, menus: Path = MENU_DIR) -> IvrServices:
@@ -69,10 +63,7 @@ def services(hot: App, menus: Path = MENU_DIR) -> IvrServices:
 
 
 def agent(hot: App, port: int) -> AgentDesk:
-    desk = AgentDesk(hot.session_factory, RecordingCli([]))
-    desk.create("agent1001", "Li Lei", ["urgent", "consultation"], contact=f"sip:agent1001@127.0.0.1:{port}")
-    desk.login("agent1001", MONDAY_10H)
-    return desk
+    return queue_agent(hot, port, MONDAY_10H)
 
 
 def keys_seen(ari: Ari, hot: App, caller: str) -> str:

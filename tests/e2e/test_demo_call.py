@@ -18,7 +18,7 @@ from ivr.service import IvrServices
 from kernel.clock import FakeClock
 from telephony.baresip import UaAccount
 from telephony.config import AgentAccount
-from telephony.demo import demo_call
+from telephony.demo import DemoOutcome, demo_call
 from telephony.testing import IvrProbe, cached_ivr_sounds, running_switch
 from tests.e2e.telephony_support import NO_WRAPUP, ivr_server, speech_clips
 
@@ -32,6 +32,18 @@ pytestmark = [
 DAY = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Haikou
 NIGHT = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)  # Monday 23:30
 CITIZEN = "13800138000"
+
+
+async def call_as_agent1(switch: str, keys: str, clip: Path, work: Path, **options: object) -> DemoOutcome:
+    return await demo_call(
+        switch=switch,
+        agent=UaAccount("agent1", password="demo-sip-pw-1", registrar=switch, auto_answer=True),
+        citizen=UaAccount(CITIZEN),
+        keys=keys,
+        clip=clip,
+        work=work,
+        **options,  # type: ignore[arg-type]
+    )
 
 
 def account(*, logged_in: bool = True) -> AgentAccount:
@@ -57,16 +69,7 @@ async def test_the_demo_reaches_the_agent_by_day_and_at_night(
         ) as sw,
     ):
         switch = f"127.0.0.1:{sw.config.sip_port}"
-        outcome = await demo_call(
-            switch=switch,
-            agent=UaAccount("agent1", password="demo-sip-pw-1", registrar=switch, auto_answer=True),
-            citizen=UaAccount(CITIZEN),
-            keys=plan.keys,
-            clip=clip,
-            work=tmp_path,
-            talk_seconds=1.0,
-            say=said.append,
-        )
+        outcome = await call_as_agent1(switch, plan.keys, clip, tmp_path, talk_seconds=1.0, say=said.append)
     assert outcome.ok, outcome.message
     assert probe.variables(CITIZEN)["HOTLINE_CHOICES"] == choices
     assert probe.variables(CITIZEN)["HOTLINE_ROUTE"] == "queue-consultation"
@@ -84,16 +87,8 @@ async def test_an_agent_who_is_not_ready_ends_the_demo_with_what_to_do(hot: App,
         ) as sw,
     ):
         switch = f"127.0.0.1:{sw.config.sip_port}"
-        outcome = await demo_call(
-            switch=switch,
-            agent=UaAccount("agent1", password="demo-sip-pw-1", registrar=switch, auto_answer=True),
-            citizen=UaAccount(CITIZEN),
-            keys="10",
-            clip=clip,
-            work=tmp_path,
-            ring_within=5.0,  # nobody is in the queue: it can never ring
-            say=lambda _: None,
-        )
+        # nobody is in the queue: it can never ring
+        outcome = await call_as_agent1(switch, "10", clip, tmp_path, ring_within=5.0, say=lambda _: None)
         route = await probe.wait_route(CITIZEN)
     assert route == "queue-consultation"
     assert not outcome.ok
