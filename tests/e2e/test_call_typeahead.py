@@ -7,7 +7,9 @@ These tests press keys *before* the IVR asks for them, on purpose: that is what 
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import subprocess
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +28,7 @@ from telephony.agents import AgentDesk
 from telephony.baresip import UaAccount, running_baresip
 from telephony.orm import CallLegRow
 from telephony.setup import load_agents
+from telephony.switch import ASTERISK, Switch
 from telephony.testing import IvrProbe, running_switch
 from tests.e2e.telephony_support import (
     NO_WRAPUP,
@@ -64,6 +67,12 @@ def services(hot: App, menus: Path = MENU_DIR) -> IvrServices:
 
 def agent(hot: App, port: int) -> AgentDesk:
     return queue_agent(hot, port, MONDAY_10H)
+
+
+def raw_queue_show(switch: Switch) -> str:
+    """``queue show`` as Asterisk prints it, without Switch.rx's own clean-up."""
+    command = [*switch._prefix, ASTERISK, "-C", switch.config.asterisk_conf, "-rx", "queue show"]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
 def keys_seen(ari: Ari, hot: App, caller: str) -> str:
@@ -189,6 +198,9 @@ async def test_no_menu_mode_straight_to_the_queue_and_english_while_waiting(
             await first.send_digit("2")  # English, while waiting
             await until(lambda: len(joins()) == 2, what="the first caller is back in the queue")
             waiting = await queue_shows(switch, "consultation has 2 calls")
+            raw = await asyncio.to_thread(raw_queue_show, switch)
+            assert "agent1001 (PJSIP/agent1001)" in raw  # the member line Asterisk colours
+            assert "\x1b" not in raw  # asterisk.conf's nocolor: no colour codes even before Switch.rx strips
 
             desk.ready("agent1001", MONDAY_10H)
             pop = await until(lambda: answered_pop(hot, CITIZEN), what="the first caller answered first")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from telephony.config import MODULES, AgentAccount, SwitchConfig, render
+from telephony.switch import ANSI_CODE
 
 
 def _config(**kw: object) -> SwitchConfig:
@@ -81,6 +82,11 @@ def test_dialplan_contract_with_the_ivr() -> None:
 
 def test_no_colour_codes_in_cli_answers() -> None:
     assert "nocolor = yes" in render(_config())["asterisk.conf"]
+    # what `queue show` printed before (hotline asterisk status showed it raw)
+    coloured = (
+        "agent1001 (ringinuse disabled)\x1b[0m (\x1b[1;32;40mNot in use\x1b[0m) \x1b[1;33;40m(login)\x1b[0m"
+    )
+    assert ANSI_CODE.sub("", coloured) == "agent1001 (ringinuse disabled) (Not in use) (login)"
 
 
 def test_direct_test_extensions_can_be_left_out() -> None:
