@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from agent_ui.app import desk_feed, use_desk_phone
 from agent_ui.testing import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -27,7 +26,7 @@ from agent_ui.testing import (
     why_no_browser,
 )
 from hotline.bootstrap import App
-from hotline.live_calls import LiveCalls
+from hotline.live_calls import DeskProjection
 from telephony import sipp
 from telephony.agents import AgentDesk, RecordingCli
 from telephony.ari import AriClient
@@ -104,10 +103,10 @@ async def desk_on_a_call(hot: App, tmp_path: Path) -> AsyncIterator[Desk]:
                 ari.client, switch, hot.session_factory, ari.recorder, answer_timeout=10
             )
             ari.listeners.append(transfers.handle)
-            LiveCalls(feed=desk_feed(hot), loop=loop).install(hot.bus)
-            web = make_web(hot)
-            web.state.ui_sse_lifetime = 60.0
-            use_desk_phone(web, DeskTelephony(transfers, loop))
+            DeskProjection(hot.desk.feed).install(hot.bus)  # screen pops reach the desk
+            hot.desk.call_control = DeskTelephony(transfers, loop)  # as the telephony role does
+            hot.desk.sse_lifetime = 60.0
+            web = make_web(hot.desk)
             with serving(web) as base:
                 async with async_playwright() as p:
                     browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

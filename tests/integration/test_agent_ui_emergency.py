@@ -10,8 +10,7 @@ from datetime import datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from agent_ui.app import desk_feed, use_desk_phone
-from agent_ui.ports import DeskPhone
+from agent_ui.ports import CallControl
 from agent_ui.testing import demo_accounts, login, make_web
 from hotline.bootstrap import App
 from routing.commands import IntakeCommand
@@ -23,7 +22,7 @@ CALL, CITIZEN = "main-1700000000.1", "13812345678"
 
 
 @dataclass
-class FakeDeskPhone:
+class FakeCallControl:
     """The desk port as telephony.desk.DeskTelephony behaves (held to it by the e2e test)."""
 
     at: datetime
@@ -34,6 +33,16 @@ class FakeDeskPhone:
 
     def current_call(self, agent: str) -> str | None:
         return self.live.get(agent)
+
+    def blind_transfer(self, call_id: str, target: str) -> None:
+        raise NotImplementedError
+
+    attended_transfer = three_way = blind_transfer
+
+    def complete_transfer(self, call_id: str) -> None:
+        raise NotImplementedError
+
+    cancel_transfer = complete_transfer
 
     def caller_number(self, call_id: str) -> str | None:
         return CITIZEN
@@ -52,18 +61,17 @@ class FakeDeskPhone:
 
 
 @pytest.fixture
-def phone(hot: App) -> FakeDeskPhone:
-    return FakeDeskPhone(hot.clock.now(), live={"agent1": CALL})
+def phone(hot: App) -> FakeCallControl:
+    return FakeCallControl(hot.clock.now(), live={"agent1": CALL})
 
 
 @pytest.fixture
-def client(hot: App, phone: FakeDeskPhone) -> TestClient:
+def client(hot: App, phone: FakeCallControl) -> TestClient:
     demo_accounts(hot)
-    web = make_web(hot)
-    assert isinstance(phone, DeskPhone)
-    use_desk_phone(web, phone)
-    desk_feed(hot).call_answered("agent1", CALL, CITIZEN, "consultation")
-    return TestClient(web)
+    assert isinstance(phone, CallControl)
+    hot.desk.call_control = phone  # what the telephony role sets where it follows the switch
+    hot.desk.feed.call_answered("agent1", CALL, CITIZEN, "consultation")
+    return TestClient(make_web(hot.desk))
 
 
 def emergency(client: TestClient, token: str, target: str) -> object:
@@ -83,7 +91,7 @@ def test_the_desk_shows_one_key_per_line(client: TestClient) -> None:
 
 
 def test_a_transfer_with_no_order_yet_files_one_that_records_it(
-    client: TestClient, hot: App, phone: FakeDeskPhone
+    client: TestClient, hot: App, phone: FakeCallControl
 ) -> None:
     token = login(client, "agent1")
     response = emergency(client, token, "110:transfer")
@@ -100,11 +108,11 @@ def test_a_transfer_with_no_order_yet_files_one_that_records_it(
     )
     assert event.after["at"] == phone.at.isoformat()
     assert "已一键转接110（公安）" in client.get(location).text
-    assert desk_feed(hot).status("agent1").status == "wrap_up"  # released from the call
+    assert hot.desk.feed.status("agent1").status == "wrap_up"  # released from the call
 
 
 def test_a_three_way_call_is_recorded_on_the_calls_orders_and_on_the_one_filed_next(
-    client: TestClient, hot: App, phone: FakeDeskPhone
+    client: TestClient, hot: App, phone: FakeCallControl
 ) -> None:
     linked = hot.work_orders.intake(
         IntakeCommand(channel=Channel.PHONE, description="楼下有人打架", citizen_phone=CITIZEN, dispatch=False,
@@ -120,7 +128,7 @@ def test_a_three_way_call_is_recorded_on_the_calls_orders_and_on_the_one_filed_n
         for h in hot.work_orders.get(linked.number).history
         if h.action == "emergency_transfer"
     ] == ["120"]
-    assert desk_feed(hot).status("agent1").status == "on_call"  # still on the call
+    assert hot.desk.feed.status("agent1").status == "on_call"  # still on the call
     filed = client.post(
         "/desk/orders",
         data={"csrf_token": token, "citizen_phone": CITIZEN, "description": "有人受伤，已与120三方通话",
@@ -145,7 +153,7 @@ def test_a_three_way_call_is_recorded_on_the_calls_orders_and_on_the_one_filed_n
 def test_refusals_are_clear_and_change_nothing(
     client: TestClient,
     hot: App,
-    phone: FakeDeskPhone,
+    phone: FakeCallControl,
     target: str,
     setup: str | None,
     status: int,
@@ -168,7 +176,7 @@ def test_refusals_are_clear_and_change_nothing(
 
 def test_without_the_switch_and_for_other_roles(hot: App) -> None:
     demo_accounts(hot)
-    client = TestClient(make_web(hot))
+    client = TestClient(make_web(hot.desk))
     token = login(client, "agent1")
     response = emergency(client, token, "110:transfer")
     assert response.status_code == 409 and "未连接电话交换机" in response.text  # type: ignore[attr-defined]

@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from agent_ui.app import use_callback_reports
 from agent_ui.orm import AccessAudit
 from agent_ui.testing import demo_accounts, login, make_web
 from hotline.bootstrap import App
@@ -26,9 +25,8 @@ MONDAY_0800 = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # 08:00 in Haikou
 def client(hot: App, clock: FakeClock) -> TestClient:
     clock.set(MONDAY_0800 + timedelta(hours=4))  # 12:00
     demo_accounts(hot)
-    web = make_web(hot)
-    use_callback_reports(web, CallbackReports(hot.session_factory, hot.clock))
-    return TestClient(web)
+    assert isinstance(hot.desk.callback_reports, CallbackReports)  # the composition root's
+    return TestClient(make_web(hot.desk))
 
 
 def missed(hot: App, call_id: str, phone: str, at: datetime, *, queued: bool = True) -> None:
@@ -100,7 +98,8 @@ def test_periods_and_roles(client: TestClient, hot: App) -> None:
 
 def test_without_telephony_the_page_says_so(hot: App) -> None:
     demo_accounts(hot)
-    client = TestClient(make_web(hot))
+    hot.desk.callback_reports = None
+    client = TestClient(make_web(hot.desk))
     login(client, "leader1")
     assert 'data-testid="callbacks-offline"' in client.get("/supervisor/callbacks").text
     assert client.get("/supervisor/callbacks.json").json()["connected"] is False

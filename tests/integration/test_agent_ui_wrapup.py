@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from agent_ui.app import desk_feed
 from agent_ui.testing import demo_accounts, login, make_web
 from hotline.bootstrap import App
 from kernel.clock import FakeClock
@@ -15,12 +14,12 @@ from kernel.clock import FakeClock
 @pytest.fixture
 def client(hot: App) -> TestClient:
     demo_accounts(hot)
-    return TestClient(make_web(hot))
+    return TestClient(make_web(hot.desk))
 
 
 def test_the_status_panel_counts_the_wrap_up_down(client: TestClient, hot: App, clock: FakeClock) -> None:
     login(client, "agent1")
-    feed = desk_feed(hot)
+    feed = hot.desk.feed
     feed.call_answered("agent1", "c1", "13812345678", "consultation")
     assert "通话中" in client.get("/desk/status-panel").text
     feed.call_ended("agent1", "c1", wrapup_seconds=5)
