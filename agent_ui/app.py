@@ -19,6 +19,7 @@ from agent_ui.routes import (
     callbacks,
     dept,
     desk,
+    emergency,
     missed_calls,
     orders,
     qa,
@@ -38,7 +39,18 @@ def install(web: FastAPI, hot: DeskParts) -> None:
     web.state.ui_sse_lifetime = hot.sse_lifetime
     web.mount("/ui-static", StaticFiles(directory=STATIC_DIR), name="ui_static")
     for module in (
-        auth, desk, emergency, dept, supervisor, missed_calls, rules, qa, callbacks, orders, recordings, admin
+        auth,
+        desk,
+        emergency,
+        dept,
+        supervisor,
+        missed_calls,
+        rules,
+        qa,
+        callbacks,
+        orders,
+        recordings,
+        admin,
     ):
         web.include_router(module.router, include_in_schema=False)
     web.add_exception_handler(NotAuthenticated, _to_login)

@@ -76,16 +76,17 @@ class OldPort:
         self.port.hangup()
 
 
-def handlers(mode: str, menus: Path) -> dict[str, SessionHandler]:
+def handlers(mode: str, menus: Path, probe: IvrProbe) -> dict[str, SessionHandler]:
+    """The hotline's IVR watched by ``probe``; in ``old`` mode over the old call port (inside the probe)."""
     services = IvrServices(
         calendar=Weekdays(), clock=FakeClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC)), menus=menus
     )
-    ivr = hotline_handlers(services)["ivr"]
+    watched = probe.wrap(hotline_handlers(services))["ivr"]
     if mode != "old":
-        return {"ivr": ivr}
+        return {"ivr": watched}
 
     def old(port: CallPort, request: AgiRequest) -> None:
-        ivr(OldPort(port), request)
+        watched(OldPort(port), request)
 
     return {"ivr": old}
 
@@ -152,7 +153,7 @@ async def run(modes: list[str], calls: int) -> dict[str, list[float]]:
     for mode in modes:
         probe = IvrProbe()
         agi = start_server(
-            "127.0.0.1", 0, handlers=probe.wrap(handlers(mode, direct if mode == "direct" else MENU_DIR))
+            "127.0.0.1", 0, handlers=handlers(mode, direct if mode == "direct" else MENU_DIR, probe)
         )
         try:
             with running_switch(fastagi_port=agi.port, sounds=sounds) as switch:

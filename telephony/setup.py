@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kernel.settings import Settings
-from telephony.config import DEFAULT_LANGUAGE_KEYS, MAIN_MONITOR_DIR, AgentAccount, SwitchConfig
+from telephony.config import MAIN_MONITOR_DIR, AgentAccount, SwitchConfig
 from telephony.orm import AgentRow
 from telephony.provision import SYSTEM_ASTERISK
 from telephony.secrets import load_or_create
@@ -63,21 +63,9 @@ def switch_config(
         "monitor_dir": MAIN_MONITOR_DIR,
         "unit_trunk": os.environ.get("HOTLINE_UNIT_TRUNK") or None,
         "agents": tuple(agents),
-        "language_keys": queue_language_keys(),
     }
     values.update(overrides)
     return SwitchConfig(**values)  # type: ignore[arg-type]
-
-
-def queue_language_keys() -> dict[str, str]:
-    """The keys that choose a language while waiting in a queue: the hotline menu's (``direct.language_keys``)."""
-    from ivr.model import MenuError, load_menu
-    from ivr.service import menu_dir
-
-    try:
-        return dict(load_menu(menu_dir() / "hotline.yaml").direct.language_keys)
-    except MenuError:
-        return dict(DEFAULT_LANGUAGE_KEYS)
 
 
 def asterisk_root(settings: Settings) -> Path | None:

@@ -36,8 +36,6 @@ LINES = {  # what each line is, for the desk and the order
 MODES = ("transfer", "conference")
 
 
-
-
 def emergency_buttons(hot: DeskParts) -> list[dict[str, str]]:
     """The desk's buttons: each configured line, with the keys that press them (Alt+1..4, Shift for three-way)."""
     return [

@@ -93,3 +93,11 @@ def test_direct_test_extensions_can_be_left_out() -> None:
     ext = render(_config(direct_extensions=False))["extensions.conf"]
     assert "12346" not in ext
     assert "include => hotline-direct" not in ext
+
+
+def test_the_queues_language_keys_are_the_menus() -> None:
+    """A waiting caller's language key is the dialplan's; it must say what the IVR's no-menu mode says."""
+    from ivr.model import builtin_menu
+    from telephony.config import DEFAULT_LANGUAGE_KEYS
+
+    assert dict(builtin_menu("hotline").direct.language_keys) == DEFAULT_LANGUAGE_KEYS
