@@ -142,13 +142,13 @@ _LANGUAGE_KEYS: dict[str, Language] = {"1": "zh", "2": "en"}
 
 
 class Direct(_Strict):
-    """The no-menu mode: a short welcome (and the recording notice), then the queue."""
+    """The no-menu mode: one short welcome (which also says that the call is recorded), then the queue."""
 
-    prompts: tuple[PromptName, ...] = ("welcome_direct", "recording_notice")
+    prompts: tuple[PromptName, ...] = ("welcome_direct",)
     # After the first prompt, each other language offers itself in its own words ("For English, press 2.").
     offer: dict[Language, PromptName] = Field(default_factory=lambda: dict(_OFFERS))
     route: Route = Route.QUEUE_CONSULTATION
-    transfer_prompt: PromptName | None = "transfer"
+    transfer_prompt: PromptName | None = None  # the welcome already says "connecting you"
     language_keys: dict[Key, Language] = Field(default_factory=lambda: dict(_LANGUAGE_KEYS))
 
 

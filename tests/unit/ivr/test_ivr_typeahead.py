@@ -117,24 +117,18 @@ def test_no_menu_mode_goes_straight_to_the_queue(menu: Menu) -> None:
     assert (result.route, result.language, result.choices) == (Route.QUEUE_CONSULTATION, "zh", ())
     assert port.asked == []
     assert port.played == [
-        "hotline/zh/welcome_direct",
+        "hotline/zh/welcome_direct",  # which says the call is recorded
         "hotline/en/choose_language",  # "For English, press 2."
-        "hotline/zh/recording_notice",
-        "hotline/zh/transfer",
     ]
     assert hotline_variables(result)["HOTLINE_QUEUE"] == "consultation"
 
 
 def test_no_menu_mode_language_by_a_key_at_any_time(menu: Menu) -> None:
-    port = FakeCallPort([], during={"hotline/en/choose_language": "92"})  # 9 means nothing here
+    port = FakeCallPort([], during={"hotline/zh/welcome_direct": "92"})  # 9 means nothing here
     result = IvrEngine(direct(menu), Weekdays()).run(port, MONDAY_10H)
     assert (result.route, result.language, result.choices) == (Route.QUEUE_CONSULTATION, "en", ("lang:en",))
-    assert port.played == [
-        "hotline/zh/welcome_direct",
-        "hotline/en/choose_language",
-        "hotline/en/recording_notice",
-        "hotline/en/transfer",
-    ]
+    # English chosen during the welcome: nobody offers English any more
+    assert port.played == ["hotline/zh/welcome_direct"]
 
 
 @pytest.mark.parametrize(
