@@ -141,7 +141,13 @@ class RecordEmergencyTransfer(_NoUnits):
 
     def apply(self, order: WorkOrder, actor: Actor, ctx: Apply) -> None:
         order.record_emergency_transfer(
-            actor, ctx.now, line=self.line, dialled=self.dialled, mode=self.mode, call_id=self.call_id, at=self.at
+            actor,
+            ctx.now,
+            line=self.line,
+            dialled=self.dialled,
+            mode=self.mode,
+            call_id=self.call_id,
+            at=self.at,
         )
 
 

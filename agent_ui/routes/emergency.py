@@ -120,7 +120,8 @@ def _record(hot: DeskParts, phone: CallControl, user: Any, call_id: str, line: s
         orders = [order.number]
     for number in orders:
         hot.work_orders.handle(
-            RecordEmergencyTransfer(number, line=line, dialled=dialled, mode=mode, call_id=call_id, at=at), actor
+            RecordEmergencyTransfer(number, line=line, dialled=dialled, mode=mode, call_id=call_id, at=at),
+            actor,
         )
     return orders, ""
 
