@@ -28,10 +28,10 @@ from agent_ui.live import (
 from agent_ui.parts import DeskParts
 from agent_ui.queries import categories, orders_by_phone, units
 from agent_ui.rendering import render
-from routing.commands import DISTRICTS, IntakeCommand, TargetIn, normalize_phone
-from routing.domain.enums import AssignmentRole, CaseType, Channel
 from agent_ui.routes.emergency import emergency_buttons, flash, record_on_new_order
 from agent_ui.streams import sse_response
+from routing.commands import DISTRICTS, IntakeCommand, TargetIn, normalize_phone
+from routing.domain.enums import AssignmentRole, CaseType, Channel
 from routing.domain.errors import DomainError
 from routing.domain.model import Actor
 
@@ -387,4 +387,3 @@ async def desk_stream(request: Request, user: AgentUser, hot: Hot) -> StreamingR
     with hot.session_factory() as session:
         ids = {c.path: c.id for c in categories(session)}
     return sse_response(request, hot, lambda e: _concerns(e, agent, feed, ids))
-
