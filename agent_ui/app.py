@@ -13,7 +13,20 @@ from agent_ui.deps import CsrfFailed, NotAllowed, NotAuthenticated, get_lang
 from agent_ui.i18n import translator
 from agent_ui.parts import DeskParts
 from agent_ui.rendering import render
-from agent_ui.routes import admin, auth, callbacks, dept, desk, orders, qa, recordings, rules, supervisor
+from agent_ui.routes import (
+    admin,
+    auth,
+    callbacks,
+    dept,
+    desk,
+    emergency,
+    missed_calls,
+    orders,
+    qa,
+    recordings,
+    rules,
+    supervisor,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -25,7 +38,20 @@ def install(web: FastAPI, hot: DeskParts) -> None:
     web.state.ui_feed = hot.feed
     web.state.ui_sse_lifetime = hot.sse_lifetime
     web.mount("/ui-static", StaticFiles(directory=STATIC_DIR), name="ui_static")
-    for module in (auth, desk, dept, supervisor, rules, qa, callbacks, orders, recordings, admin):
+    for module in (
+        auth,
+        desk,
+        emergency,
+        dept,
+        supervisor,
+        missed_calls,
+        rules,
+        qa,
+        callbacks,
+        orders,
+        recordings,
+        admin,
+    ):
         web.include_router(module.router, include_in_schema=False)
     web.add_exception_handler(NotAuthenticated, _to_login)
     web.add_exception_handler(NotAllowed, _forbidden)

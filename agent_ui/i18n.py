@@ -32,6 +32,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "nav.rulings": ("退单与审批", "Rulings & approvals"),
     "nav.negotiations": ("协商派单", "Negotiation"),
     "nav.callbacks": ("回访", "Callbacks"),
+    "nav.missed": ("漏接回拨", "Missed-call callbacks"),
     "nav.scorecards": ("质检评分表", "Scorecards"),
     "nav.reviews": ("质检", "QA reviews"),
     "nav.monitor": ("通话监听", "Monitoring"),

@@ -11,8 +11,9 @@ forward to the browsers. The UI events stay in the process; only ``AgentStatusCh
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kernel.bus import EventBus
@@ -26,10 +27,13 @@ PAUSE_REASONS = ("break", "meal", "training", "meeting", "other")
 @wire("desk.agent_status_changed")
 @dataclass(frozen=True)
 class AgentStatusChanged:
+    """``until``: the end of the wrap-up after a call, when the status will be ready again."""
+
     agent: str
     status: str
     reason: str
     at: datetime
+    until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -159,15 +163,29 @@ class CurrentCall:
 
 @dataclass(frozen=True)
 class AgentState:
+    """``until``: the end of the wrap-up after a call (the queue's wrapuptime), when app_queue rings again."""
+
     status: str = "offline"
     reason: str = ""
     since: datetime | None = None
+    until: datetime | None = None
+
+
+Timer = Callable[[float, Callable[[], None]], object]
+
+
+def thread_timer(seconds: float, action: Callable[[], None]) -> object:
+    timer = threading.Timer(seconds, action)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 class DeskFeed:
-    def __init__(self, bus: EventBus, clock: Clock) -> None:
+    def __init__(self, bus: EventBus, clock: Clock, *, timer: Timer = thread_timer) -> None:
         self.bus = bus
         self.clock = clock
+        self.timer = timer  # ends the wrap-up after a call (tests pass a manual one)
         self._lock = threading.Lock()
         self.agents: dict[str, AgentState] = {}
         self.calls: dict[str, CurrentCall] = {}  # agent user name -> current or last call
@@ -188,11 +206,14 @@ class DeskFeed:
         """An agent's status changed on a desk served by any process (this one included)."""
         with self._lock:
             self.agents[event.agent] = AgentState(
-                event.status, event.reason if event.status == "paused" else "", event.at
+                event.status, event.reason if event.status == "paused" else "", event.at, event.until
             )
 
     def status(self, agent: str) -> AgentState:
-        return self.agents.get(agent, AgentState())
+        state = self.agents.get(agent, AgentState())
+        if state.status == "wrap_up" and state.until is not None and state.until <= self.clock.now():
+            return AgentState("ready", "", state.until)  # the timer may lag; the clock does not
+        return state
 
     # ---- fed by telephony -------------------------------------------------------------------------
     def call_answered(
@@ -206,14 +227,30 @@ class DeskFeed:
         self.bus.publish(event)
         return event
 
-    def call_ended(self, agent: str, call_id: str) -> None:
+    def call_ended(self, agent: str, call_id: str, wrapup_seconds: float | None = None) -> None:
+        """The agent's call ended. app_queue gives them the queue's wrapuptime before the next call: the desk
+        shows 话后处理 with a countdown, then 就绪 again; with no wrap-up time (0) they are ready at once.
+        ``None`` (the queue is not known): 话后处理 until the agent chooses."""
         now = self.clock.now()
+        until = now + timedelta(seconds=wrapup_seconds) if wrapup_seconds else None
+        state = AgentState("ready", "", now) if wrapup_seconds == 0 else AgentState("wrap_up", "", now, until)
         with self._lock:
             call = self.calls.get(agent)
             if call is not None and call.call_id == call_id:
                 call.ended_at = now
-            self.agents[agent] = AgentState("wrap_up", "", now)
+            self.agents[agent] = state
         self.bus.publish(CallEnded(agent, call_id, now))
+        self.bus.publish(AgentStatusChanged(agent, state.status, "", now, until))
+        if wrapup_seconds and until is not None:
+            self.timer(wrapup_seconds, lambda: self._wrapup_over(agent, state))
+
+    def _wrapup_over(self, agent: str, wrapup: AgentState) -> None:
+        with self._lock:
+            if self.agents.get(agent) != wrapup:  # a new call, or the agent chose a status meanwhile
+                return
+            now = self.clock.now()
+            self.agents[agent] = AgentState("ready", "", now)
+        self.bus.publish(AgentStatusChanged(agent, "ready", "", now))
 
     def queue_stats(self, stats: QueueStats) -> None:
         with self._lock:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent_ui.live import DeskFeed
-from agent_ui.ports import AgentSwitch, CallControl, CallMonitor, KbSearch
+from agent_ui.ports import AgentSwitch, CallbackReports, CallControl, CallMonitor, KbSearch
 from agent_ui.security import SessionCodec
 from agent_ui.users import UserService
 from kernel.core import Core, UsesCore
@@ -32,6 +32,7 @@ class DeskParts(UsesCore):
     call_monitor: CallMonitor | None = None
     agent_switch: AgentSwitch | None = None
     call_control: CallControl | None = None
+    callback_reports: CallbackReports | None = None  # missed-call callbacks for supervisors
     sse_lifetime: float = SSE_LIFETIME_SECONDS
 
     @property
@@ -45,6 +46,7 @@ def build(
     recordings: RecordingsParts,
     *,
     kb_search: KbSearch | None = None,
+    callback_reports: CallbackReports | None = None,
 ) -> DeskParts:
     return DeskParts(
         core=core,
@@ -58,4 +60,5 @@ def build(
         codec=SessionCodec(core.settings.secret_key),
         recordings=recordings,
         kb_search=kb_search,
+        callback_reports=callback_reports,
     )

@@ -47,7 +47,8 @@ class AgentSwitch(Protocol):
 
 @runtime_checkable
 class CallControl(Protocol):
-    """Transfers and three-way calls of the agent's current call (telephony.desk.DeskTelephony)."""
+    """Transfers and three-way calls of the agent's current call (telephony.desk.DeskTelephony), also with
+    the emergency lines, and the work orders linked to a call."""
 
     def current_call(self, agent: str) -> str | None: ...
 
@@ -60,6 +61,16 @@ class CallControl(Protocol):
     def cancel_transfer(self, call_id: str) -> None: ...
 
     def three_way(self, call_id: str, target: str) -> None: ...
+
+    def caller_number(self, call_id: str) -> str | None: ...
+
+    def emergency(self, call_id: str, *, line: str, dialled: str, mode: str, agent: str) -> Any:
+        """Transfer (``transfer``) or three-way (``conference``) with 110/119/120/122; returns the kept
+        record (``.at``); raises a ``RuntimeError`` with the switch's reason when it could not."""
+
+    def emergency_transfers(self, call_id: str) -> list[Any]: ...
+
+    def linked_work_orders(self, call_id: str) -> list[str]: ...
 
 
 class KnowledgeBaseSearch:
@@ -82,6 +93,15 @@ class KnowledgeBaseSearch:
             )
             for hit in self.kb.search(query, limit)
         ]
+
+
+@runtime_checkable
+class CallbackReports(Protocol):
+    """Missed-call callbacks (漏接电话回拨) for supervisors: the period's missed calls, the callbacks owed, each
+    call made and its outcome, the share called back (telephony.callback_report.CallbackReports is the real
+    one). The same JSON-able shape feeds the page and the JSON."""
+
+    def report(self, since: datetime, until: datetime, *, limit: int = 100) -> dict[str, Any]: ...
 
 
 class FakeKbSearch:

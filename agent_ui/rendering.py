@@ -28,6 +28,7 @@ NAV = (
     ("/supervisor/wallboard", "nav.wallboard", {Role.SUPERVISOR, Role.ADMIN}),
     ("/supervisor/rulings", "nav.rulings", {Role.SUPERVISOR, Role.ADMIN}),
     ("/supervisor/negotiations", "nav.negotiations", {Role.SUPERVISOR, Role.ADMIN}),
+    ("/supervisor/callbacks", "nav.missed", {Role.SUPERVISOR, Role.ADMIN}),
     ("/qa/callbacks", "nav.callbacks", {Role.AGENT, Role.QA, Role.SUPERVISOR, Role.ADMIN}),
     ("/qa/reviews", "nav.reviews", {Role.QA, Role.SUPERVISOR, Role.ADMIN}),
     ("/qa/scorecards", "nav.scorecards", {Role.QA, Role.SUPERVISOR, Role.ADMIN}),

@@ -24,6 +24,7 @@ from routing import parts as routing
 from routing.domain.sla import SlaPolicy, WorkCalendar
 from routing.scheduler import SlaScheduler
 from routing.services import RoutingContext, WorkOrderService
+from telephony.callback_report import CallbackReports
 
 if TYPE_CHECKING:
     from telephony.parts import TelephonyParts
@@ -86,6 +87,7 @@ def bootstrap(
         routing_parts.work_orders,
         recordings_parts,
         kb_search=KnowledgeBaseSearch(routing_parts.kb),
+        callback_reports=CallbackReports(core.session_factory, core.clock),  # telephony's view, no switch
     )
     _listeners_are_desk_users(recordings_parts)
     return App(core=core, routing=routing_parts, recordings=recordings_parts, desk=desk_parts)

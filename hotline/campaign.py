@@ -18,6 +18,7 @@ from hotline.bootstrap import App
 from kernel.cli import parts
 from routing.callback_campaign import CallbackCampaign, RoundReport
 from routing.callback_policy import policy_from_settings
+from telephony.missed_calls import queue_callback_policy
 from telephony.outbound import AriDialer, OutboundAri, outbound_from_settings
 from telephony.queue_callback import QueueCallbacks, QueueCallbackStore
 
@@ -36,8 +37,16 @@ class Outbound:
 async def outbound(app: App, *, app_suffix: str = "-outbound") -> AsyncIterator[Outbound]:
     """The outbound ARI application connected (it keeps reconnecting while the switch is down)."""
     ari, plan = outbound_from_settings(app.settings, app_suffix=app_suffix)
-    campaign = CallbackCampaign(app.work_orders, AriDialer(ari, plan), policy_from_settings(app.settings))
-    queue_callbacks = QueueCallbacks(ari, QueueCallbackStore(app.write_session_factory), app.clock, plan=plan)
+    campaign = CallbackCampaign(
+        app.work_orders, AriDialer(ari, plan), policy_from_settings(app.settings, app.calendar)
+    )
+    queue_callbacks = QueueCallbacks(
+        ari,
+        QueueCallbackStore(app.write_session_factory),
+        app.clock,
+        plan=plan,
+        policy=queue_callback_policy(app.settings, app.calendar),  # windows, holidays, missed-call time
+    )
     try:
         await ari.start()
     except TimeoutError:

@@ -77,7 +77,7 @@ class DeskProjection:
     def ended(self, event: CallEnded) -> None:
         agent = self._agents.pop(event.call_id, None) or event.agent
         if agent:
-            self.feed.call_ended(agent, event.call_id)
+            self.feed.call_ended(agent, event.call_id, event.wrapup_seconds)  # the queue's wrap-up
 
     def segment(self, segment: TranscriptSegment) -> None:
         # The desk shows the redacted text only (ID-card, phone and bank numbers masked).

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 def telephony_parts(app: App) -> telephony.TelephonyParts:
     """The process's telephony parts (built once), and the calls an order names linked on intake."""
     if app.telephony is None:
-        app.telephony = telephony.build(app.core)
+        app.telephony = telephony.build(app.core, calendar=app.routing.calendar)
         app.bus.subscribe(WorkOrderAccepted, app.telephony.link_orders_on_intake())
     return app.telephony
 

@@ -23,10 +23,12 @@ from typing import IO, Any
 from asterisk.agi import AGI, AGIAppError, AGIError, AGIHangup
 
 from ivr.port import CallerHungUp
+from ivr.typeahead import END_KEY, KeyLedger, answer_in, answer_so_far
 
 log = logging.getLogger(__name__)
 
 MAX_LINE = 8192  # an AGI line is short; a longer one is garbage
+SILENCE = "silence/1"  # asterisk-core-sounds: what GET DATA plays while keys typed ahead are completed
 
 
 class AgiProtocolError(CallerHungUp):
@@ -78,22 +80,79 @@ class SocketAGI(AGI):  # type: ignore[misc]
         self._get_agi_env()
 
 
+ALL_KEYS = "0123456789*#"  # every prompt can be interrupted by any key
+KEYS_VARIABLE = (
+    "HOTLINE_KEYS"  # StoreDTMF's record of every key pressed (extensions.conf.j2, ivr/typeahead.py)
+)
+
+
 class AgiCallPort:
-    """:class:`~ivr.port.CallPort` over one AGI session."""
+    """:class:`~ivr.port.CallPort` over one AGI session, with type-ahead (see ``ivr.typeahead``).
+
+    Where the dialplan did not start ``StoreDTMF`` (the variable does not exist), the port starts it itself
+    (``EXEC StoreDTMF``); on a switch without app_dtmfstore it falls back to the keys the commands return,
+    which loses a key pressed between two commands."""
 
     def __init__(self, agi: SocketAGI, reader: AgiLineReader) -> None:
         self.agi = agi
         self.reader = reader
+        self.ledger = KeyLedger()
+        self._stored: bool | None = None  # does the switch keep every key in KEYS_VARIABLE?
+        self._returned = ""  # without it: keys the commands returned that the IVR has not used
 
     def play(self, prompt: str) -> None:
-        self._call(lambda: self.agi.stream_file(prompt, escape_digits=""), prompt)
+        if self.pending():
+            return  # the caller is ahead of this prompt
+        key = self._call(lambda: self.agi.stream_file(prompt, escape_digits=ALL_KEYS), prompt)
+        if key and not self._stored:
+            self._returned += str(key)
 
     def read_digits(self, prompt: str, max_digits: int, timeout_ms: int) -> str | None:
-        # GET DATA answers "200 result=<digits>" or "200 result= (timeout)"; pyst2 returns "" for the latter.
-        keys = self._call(
-            lambda: self.agi.get_data(prompt, timeout=timeout_ms, max_digits=max_digits), prompt
+        found = answer_in(self.pending(), max_digits)
+        if found is None:
+            # GET DATA answers "200 result=<digits>" or "200 result= (timeout)"; pyst2 returns "" for the
+            # latter. Keys already keyed ahead are not asked again: the prompt is then silence.
+            ahead = len(self.pending())
+            keys = self._call(
+                lambda: self.agi.get_data(
+                    SILENCE if ahead else prompt, timeout=timeout_ms, max_digits=max_digits - ahead
+                ),
+                prompt,
+            )
+            if not self._stored:
+                self._returned += str(keys or "") + (END_KEY if keys and len(keys) < max_digits else "")
+            found = answer_so_far(self.pending(), max_digits)
+        answer, used = found
+        self._use(used)
+        return answer or None
+
+    def pending(self) -> str:
+        """Keys the caller pressed that the IVR has not used yet."""
+        if self._stored is None:
+            self._stored = self._start_store()
+        if not self._stored:
+            return self._returned
+        history = self._call(lambda: self.agi.get_variable(KEYS_VARIABLE), KEYS_VARIABLE)
+        return self.ledger.pending(str(history or ""))
+
+    def _use(self, count: int) -> None:
+        if self._stored:
+            self.ledger.use(count)
+        else:
+            self._returned = self._returned[count:]
+
+    def _start_store(self) -> bool:
+        """Whether every key is kept in KEYS_VARIABLE: the dialplan's StoreDTMF, or one started now."""
+        result = self._call(lambda: self.agi.execute("GET VARIABLE", KEYS_VARIABLE), KEYS_VARIABLE)
+        if isinstance(result, dict) and result.get("result", ("0",))[0] == "1":
+            return True  # the dialplan set it (empty) before StoreDTMF: "200 result=1 ()"
+        started = self._call(
+            lambda: self.agi.execute("EXEC", "StoreDTMF", f"RX,{KEYS_VARIABLE}"), "StoreDTMF"
         )
-        return keys or None
+        if isinstance(started, dict) and started.get("result", ("",))[0] == "0":
+            return True
+        log.warning("no StoreDTMF on this switch: a key pressed between two prompts may be lost")
+        return False
 
     def set_variable(self, name: str, value: str) -> None:
         self._call(lambda: self.agi.set_variable(name, value), name)

@@ -3,6 +3,10 @@
 The state is the current node; each step runs one node and returns a transition: go to another node, or end
 with a route. A call that keeps looping (a menu graph without an exit) is put through to an agent after
 ``MAX_STEPS``. At the end the engine sets the channel variables the dialplan reads (see ``variables``).
+
+Every prompt can be interrupted and keys pressed ahead answer the next questions (``ivr.typeahead``): a caller
+who knows the menu presses 1 1 as soon as 12345 answers and is in the queue in the time of one prompt. In the
+no-menu mode (``mode: direct``) the caller goes straight to the queue.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ URGENT_PRIORITY = 10
 # Set during the call when "query my work order" found the order (the ARI recorder stores them).
 ORDER_VARIABLE = "HOTLINE_ORDER_QUERIED"
 ORDER_STATE_VARIABLE = "HOTLINE_ORDER_STATE"
+ROUTE_VARIABLE = "HOTLINE_ROUTE"  # set last but one: the IVR is done with the call
 
 
 def hotline_variables(result: IvrResult) -> dict[str, str]:
@@ -72,7 +77,7 @@ def hotline_variables(result: IvrResult) -> dict[str, str]:
     queue = QUEUE_OF_ROUTE.get(result.route, "consultation")
     return {
         "HOTLINE_LANG": result.language,
-        "HOTLINE_ROUTE": str(result.route),
+        ROUTE_VARIABLE: str(result.route),
         "HOTLINE_QUEUE": queue,
         "HOTLINE_PRIORITY": str(URGENT_PRIORITY if result.route is Route.QUEUE_URGENT else 0),
         "HOTLINE_CHOICES": ",".join(result.choices),
@@ -109,14 +114,15 @@ class IvrEngine:
         *,
         language: Language | None = None,
         order_number: str | None = None,
+        caller: str = "",
     ) -> IvrResult:
         """Run the menu to its end. ``CallerHungUp`` from the port propagates: nothing is left to set."""
         state = CallState(
-            language=language or self.menu.default_language,
+            language=language or self.menu.language_of(caller),
             period=period_at(now, self.menu.hours, self.calendar),
             order_number=order_number,
         )
-        step: _Step = _Goto(self.menu.start)
+        step: _Step = self._direct(port, state) if self.menu.mode == "direct" else _Goto(self.menu.start)
         for _ in range(MAX_STEPS):
             if isinstance(step, _End):
                 break
@@ -134,6 +140,29 @@ class IvrEngine:
             choices=tuple(state.choices),
             answers=dict(state.answers),
         )
+
+    def _direct(self, port: CallPort, state: CallState) -> _Step:
+        """The no-menu mode: the welcome, any language key pressed meanwhile, then the queue."""
+        direct = self.menu.direct
+        for index, prompt in enumerate(direct.prompts):
+            self._language_keys(port, state)
+            port.play(self._sound(state, prompt))
+            for language, offer in direct.offer.items() if index == 0 else ():
+                if language != state.language:
+                    port.play(f"{SOUNDS}/{language}/{offer}")
+        self._language_keys(port, state)
+        if direct.transfer_prompt is not None:
+            port.play(self._sound(state, direct.transfer_prompt))
+        return _End(direct.route)
+
+    def _language_keys(self, port: CallPort, state: CallState) -> None:
+        """Use the keys pressed so far; the last language key wins, other keys mean nothing here."""
+        keys = self.menu.direct.language_keys
+        for _ in range(min(len(port.pending()), MAX_STEPS)):
+            key = port.read_digits(self._sound(state, "transfer"), 1, 500) or ""
+            if key in keys:
+                state.language = keys[key]
+                state.choices.append(f"lang:{keys[key]}")
 
     def _run_node(self, port: CallPort, node_id: str, node: Node, state: CallState, now: datetime) -> _Step:
         if node.kind == "play":
@@ -196,6 +225,8 @@ class IvrEngine:
 
     def _announcements(self, port: CallPort, node: Node, state: CallState, now: datetime) -> _Step:
         assert node.next is not None
+        if port.pending():  # keyed ahead: those keys are for the menu, not "press 1 about this notice"
+            return self._take(port, node.next, state)
         for item in self.announcements.current(now):
             key = port.read_digits(self._sound(state, item.prompt), 1, ANNOUNCEMENT_TIMEOUT_MS)
             if key == "1":

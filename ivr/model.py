@@ -11,6 +11,12 @@ A menu is a graph of nodes. Each node is one of a few kinds the engine knows how
 - ``route``: end the IVR with a route for the dialplan.
 
 A node may carry ``variants`` for the ``night`` and ``holiday`` periods that replace its prompt or some of its keys.
+
+``mode: direct`` is the no-menu mode (GB/T 33358 advises against IVR menus for phone intake): the caller hears
+the ``direct`` prompts (any key stops them) and goes straight to ``direct.route``; a key of
+``direct.language_keys`` pressed at any time chooses the language, here and later while waiting in the queue
+(extensions.conf.j2, ``[hotline-queue-exit]``). In either mode ``language_by_number`` picks the first language
+from the caller's number (longest matching prefix), e.g. English for international callers.
 """
 
 from __future__ import annotations
@@ -131,6 +137,21 @@ class Recording(_Strict):
     consent_on_timeout: bool = False  # with consent required, silence is not consent
 
 
+_OFFERS: dict[Language, str] = {"zh": "choose_language", "en": "choose_language"}
+_LANGUAGE_KEYS: dict[str, Language] = {"1": "zh", "2": "en"}
+
+
+class Direct(_Strict):
+    """The no-menu mode: one short welcome (which also says that the call is recorded), then the queue."""
+
+    prompts: tuple[PromptName, ...] = ("welcome_direct",)
+    # After the first prompt, each other language offers itself in its own words ("For English, press 2.").
+    offer: dict[Language, PromptName] = Field(default_factory=lambda: dict(_OFFERS))
+    route: Route = Route.QUEUE_CONSULTATION
+    transfer_prompt: PromptName | None = None  # the welcome already says "connecting you"
+    language_keys: dict[Key, Language] = Field(default_factory=lambda: dict(_LANGUAGE_KEYS))
+
+
 class Defaults(_Strict):
     retries: int = Field(default=3, ge=1, le=9)
     timeout_ms: int = Field(default=5000, ge=500, le=30000)
@@ -139,7 +160,12 @@ class Defaults(_Strict):
 class Menu(_Strict):
     name: str
     start: NodeId
+    mode: Literal["menu", "direct"] = "menu"
+    direct: Direct = Direct()
     default_language: Language = "zh"
+    language_by_number: dict[Annotated[str, Field(pattern=r"^\+?[0-9]*$")], Language] = Field(
+        default_factory=dict
+    )
     defaults: Defaults = Defaults()
     hours: Hours = Hours()
     recording: Recording = Recording()
@@ -162,9 +188,24 @@ class Menu(_Strict):
             for prompt in _prompts(node):
                 if prompt not in self.prompts:
                     problems.append(f"node '{node_id}': prompt '{prompt}' has no text in 'prompts'")
+        if self.mode == "direct":
+            named = (*self.direct.prompts, *self.direct.offer.values(), self.direct.transfer_prompt)
+            for name in named:
+                if name is not None and name not in self.prompts:
+                    problems.append(f"direct: prompt '{name}' has no text in 'prompts'")
+            if self.recording.consent_required:
+                problems.append("direct mode cannot ask for recording consent (it asks nothing)")
+            if not self.direct.route.value.startswith("queue-"):
+                problems.append("direct: the route must be a queue")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def language_of(self, caller: str) -> Language:
+        """The caller's first language: the longest prefix of ``language_by_number`` their number starts with."""
+        digits = caller.strip()
+        best = max((p for p in self.language_by_number if digits.startswith(p) and p), key=len, default=None)
+        return self.language_by_number[best] if best is not None else self.default_language
 
 
 def _actions(node: Node) -> list[tuple[str, Action]]:

@@ -11,10 +11,15 @@ class CallerHungUp(Exception):
 
 class CallPort(Protocol):
     def play(self, prompt: str) -> None:
-        """Play a sound (an Asterisk sound name without extension, e.g. ``hotline/zh/welcome``)."""
+        """Play a sound (an Asterisk sound name without extension, e.g. ``hotline/zh/welcome``). Any key stops
+        it and is kept for the next question; a prompt is skipped when the caller has already keyed ahead."""
 
     def read_digits(self, prompt: str, max_digits: int, timeout_ms: int) -> str | None:
-        """Play ``prompt`` and collect up to ``max_digits`` keys (``#`` ends early); None on a timeout."""
+        """Collect up to ``max_digits`` keys (``#`` ends early), first those keyed ahead; ``prompt`` plays only
+        when none were. None on a timeout."""
+
+    def pending(self) -> str:
+        """Keys the caller pressed ahead that no question has used yet (``ivr.typeahead``)."""
 
     def set_variable(self, name: str, value: str) -> None:
         """Set a channel variable that the dialplan reads after the IVR."""

@@ -118,7 +118,10 @@ def run_hotline_ivr(services: IvrServices, port: CallPort, request: AgiRequest) 
     A fault in the IVR itself must not drop a citizen's call: the caller is then put through to an agent."""
     try:
         result = services.hotline_engine().run(
-            port, services.clock.now(), language=_language(request.params.get("lang"))
+            port,
+            services.clock.now(),
+            language=_language(request.params.get("lang")),
+            caller=request.env.get("agi_callerid", ""),
         )
     except CallerHungUp:
         raise
@@ -183,6 +186,9 @@ class _AnswersAsTheyCome:
         if keys and question and keys[0] in question[1]:
             self.port.set_variable(f"HOTLINE_SURVEY_{question[0].upper()}", keys[0])
         return keys
+
+    def pending(self) -> str:
+        return self.port.pending()
 
     def set_variable(self, name: str, value: str) -> None:
         self.port.set_variable(name, value)

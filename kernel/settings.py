@@ -82,6 +82,24 @@ class Settings(BaseSettings):
     callback_first_call_minutes: float = Field(default=30, ge=0)
     callback_retry_minutes: float = Field(default=120, gt=0)
     callback_max_attempts: int = Field(default=3, ge=1)
+    # Days without any automatic call (回访 and callbacks): public holidays (the hotline calls on weekends),
+    # every non-working day, or none; from the official calendar (routing/calendar.py).
+    callback_skip_days: Literal["holidays", "non_workdays", "none"] = "holidays"
+    # Callbacks of missed calls (漏接电话回拨, 国办函〔2025〕66号) and of callback requests (telephony/queue_callback.py):
+    # placed inside these windows; each is due within callback_missed_within_minutes of the first calling
+    # moment after the call; a hang-up shorter than callback_missed_min_seconds is a misdial, not a missed call.
+    queue_callback_windows: str = "08:00-21:00"
+    callback_missed_within_minutes: float = Field(default=30, gt=0)
+    callback_missed_min_seconds: float = Field(default=0, ge=0)
+    callback_missed_enabled: bool = True
+
+    # Linkage with the emergency services (国办发〔2022〕12号): what the units' trunk dials for each line when an
+    # agent transfers a caller or opens a three-way call from the desk (a direct linkage number of the 110
+    # centre, say, instead of the public short number).
+    emergency_110: str = Field(default="110", pattern=r"^[0-9]{3,20}$")  # 公安 police
+    emergency_119: str = Field(default="119", pattern=r"^[0-9]{3,20}$")  # 消防 fire
+    emergency_120: str = Field(default="120", pattern=r"^[0-9]{3,20}$")  # 急救 ambulance
+    emergency_122: str = Field(default="122", pattern=r"^[0-9]{3,20}$")  # 交警 traffic police
 
     # Speech recognition
     asr_enabled: bool = True  # transcribe answered calls live (when telephony is enabled and a model exists)
@@ -112,6 +130,16 @@ class Settings(BaseSettings):
                 f"(e.g. {secrets.token_urlsafe(8)}…)"
             )
         return self
+
+    @property
+    def emergency_lines(self) -> dict[str, str]:
+        """Each emergency line (110, 119, 120, 122) and the number dialled for it."""
+        return {
+            "110": self.emergency_110,
+            "119": self.emergency_119,
+            "120": self.emergency_120,
+            "122": self.emergency_122,
+        }
 
     @property
     def resolved_database_url(self) -> str:

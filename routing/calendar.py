@@ -40,3 +40,16 @@ class ChineseWorkCalendar:
                     "chinese_calendar has no data for %s; counting Monday-Friday as working days", day.year
                 )
             return self._fallback.is_workday(day)
+
+    def is_public_holiday(self, day: date) -> bool:
+        """A day of a public holiday period (法定节假日, its weekend days included); ordinary weekends are not.
+        The hotline calls citizens back on weekends, not on holidays (kernel.calling_hours)."""
+        if day in self.extra_holidays:
+            return True
+        if day in self.extra_workdays:
+            return False
+        try:
+            on_holiday, name = chinese_calendar.get_holiday_detail(day)
+        except NotImplementedError:
+            return day.weekday() < 5 and not self.is_workday(day)  # the weekday fallback, logged there
+        return bool(on_holiday and name)

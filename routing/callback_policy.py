@@ -1,7 +1,8 @@
 """The rules of the automated satisfaction callback (回访), as pure functions of ``now`` and the answers.
 
 - **When to call**: only inside the calling windows, local time (default 09:00–12:00 and 14:00–20:00 in
-  Haikou: not at lunch, never at night); the first call ``first_call_after`` the unit resolved the order.
+  Haikou: not at lunch, never at night), never on a public holiday (``kernel.calling_hours``); the first call
+  ``first_call_after`` the unit resolved the order.
 - **What the answers mean** (the hotline's rule): "not solved" (key 2) reopens the order to the same unit
   (重办) and counts as unsatisfied; solved and rated 4–5 is satisfied, 3 basically satisfied, both close it;
   1–2 is unsatisfied and reopens it. Solved but not rated closes it as basically satisfied (configurable).
@@ -12,11 +13,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
+from kernel.calling_hours import CallingHours, SkipDays, WorkdayCalendar, closed_days, parse_windows
 from routing.domain.enums import CallbackOutcome
 
 if TYPE_CHECKING:
@@ -39,31 +42,35 @@ class CampaignPolicy:
     satisfied_from: int = 4  # rating >= this: satisfied
     acceptable_from: int = 3  # rating >= this: basically satisfied; below: unsatisfied (reopens)
     solved_unrated: CallbackOutcome = CallbackOutcome.BASICALLY_SATISFIED
+    closed: Callable[[date], bool] | None = None  # days without calls (public holidays)
 
     def __post_init__(self) -> None:
-        if not self.windows:
-            raise ValueError("at least one calling window is needed")
-        for start, end in self.windows:
-            if not start < end:
-                raise ValueError(f"a calling window must start before it ends: {start}-{end}")
+        self.hours  # noqa: B018 - the windows and the zone are checked here, not at the first call
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if not 1 <= self.acceptable_from <= self.satisfied_from <= 5:
             raise ValueError("ratings: 1 <= acceptable_from <= satisfied_from <= 5")
         if self.solved_unrated not in (CallbackOutcome.SATISFIED, CallbackOutcome.BASICALLY_SATISFIED):
             raise ValueError("a solved, unrated callback closes as satisfied or basically satisfied")
-        ZoneInfo(self.timezone)  # unknown zones fail here, not at the first call
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def hours(self) -> CallingHours:
+        return CallingHours(self.windows, self.timezone, self.closed)
 
-def policy_from_settings(settings: Settings) -> CampaignPolicy:
+
+def policy_from_settings(settings: Settings, calendar: WorkdayCalendar | None = None) -> CampaignPolicy:
     """``HOTLINE_CALLBACK_WINDOWS`` ("09:00-12:00,14:00-20:00"), ``HOTLINE_CALLBACK_MAX_ATTEMPTS``,
-    ``HOTLINE_CALLBACK_FIRST_CALL_MINUTES``, ``HOTLINE_CALLBACK_RETRY_MINUTES`` (no answer) and the hotline's
+    ``HOTLINE_CALLBACK_FIRST_CALL_MINUTES``, ``HOTLINE_CALLBACK_RETRY_MINUTES`` (no answer),
+    ``HOTLINE_CALLBACK_SKIP_DAYS`` (holidays, non_workdays or none; the official calendar) and the hotline's
     time zone; defaults as above where a setting is absent."""
+    from routing.calendar import ChineseWorkCalendar
+
     base = CampaignPolicy(timezone=settings.timezone)
+    skip: SkipDays = getattr(settings, "callback_skip_days", "holidays")
     windows = getattr(settings, "callback_windows", None)
     first = getattr(settings, "callback_first_call_minutes", None)
     retry = getattr(settings, "callback_retry_minutes", None)
@@ -75,35 +82,17 @@ def policy_from_settings(settings: Settings) -> CampaignPolicy:
         if retry is not None
         else base.retry_after_no_answer,
         max_attempts=int(getattr(settings, "callback_max_attempts", base.max_attempts)),
+        closed=closed_days(calendar or ChineseWorkCalendar(), skip),
     )
 
 
-def parse_windows(text: str) -> tuple[tuple[time, time], ...]:
-    """``"09:00-12:00,14:00-20:00"`` -> windows (the form used in settings)."""
-    windows = []
-    for part in text.split(","):
-        start, _, end = part.strip().partition("-")
-        windows.append((time.fromisoformat(start.strip()), time.fromisoformat(end.strip())))
-    return tuple(windows)
-
-
 def in_window(now: datetime, policy: CampaignPolicy) -> bool:
-    local = now.astimezone(policy.zone).time()
-    return any(start <= local < end for start, end in policy.windows)
+    return policy.hours.open_at(now)
 
 
 def next_call_time(earliest: datetime, policy: CampaignPolicy) -> datetime:
-    """The first moment at or after ``earliest`` inside a calling window."""
-    if in_window(earliest, policy):
-        return earliest
-    local = earliest.astimezone(policy.zone)
-    for day in range(2):
-        date = local.date() + timedelta(days=day)
-        for start, _end in sorted(policy.windows):
-            candidate = datetime.combine(date, start, tzinfo=policy.zone)
-            if candidate >= local:
-                return candidate.astimezone(earliest.tzinfo)
-    raise AssertionError("a day always has a calling window")
+    """The first moment at or after ``earliest`` inside a calling window of a calling day."""
+    return policy.hours.next_open(earliest)
 
 
 def first_call_at(resolved_at: datetime, policy: CampaignPolicy) -> datetime:

@@ -128,6 +128,30 @@ class LinkCall(_NoUnits):
 
 # ---- what a unit asks, and the hotline's rulings ------------------------------------------------------
 @dataclass(frozen=True)
+class RecordEmergencyTransfer(_NoUnits):
+    """国办发〔2022〕12号: during call ``call_id`` the agent put the caller through to an emergency line, or
+    opened a three-way call with it; ``at`` is when (the order records who and when)."""
+
+    number: str
+    line: str
+    dialled: str
+    mode: str
+    call_id: str
+    at: datetime
+
+    def apply(self, order: WorkOrder, actor: Actor, ctx: Apply) -> None:
+        order.record_emergency_transfer(
+            actor,
+            ctx.now,
+            line=self.line,
+            dialled=self.dialled,
+            mode=self.mode,
+            call_id=self.call_id,
+            at=self.at,
+        )
+
+
+@dataclass(frozen=True)
 class RequestReturn:
     """退单: the lead unit's objection to the dispatch, within the objection window."""
 

@@ -6,7 +6,7 @@ Pure: ``render(SwitchConfig) -> {file name: text}``; writing the files and start
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -38,6 +38,7 @@ MODULES: tuple[str, ...] = (
     "app_echo",
     "app_read",
     "app_senddtmf",
+    "app_dtmfstore",  # StoreDTMF: every key the caller presses, kept in HOTLINE_KEYS (IVR type-ahead)
     "app_userevent",
     "app_transfer",
     "app_chanspy",
@@ -193,6 +194,9 @@ DEFAULT_QUEUES: tuple[QueueSpec, ...] = (
 )
 
 
+DEFAULT_LANGUAGE_KEYS = {"1": "zh", "2": "en"}  # as ivr/menus/hotline.yaml's direct.language_keys
+
+
 @dataclass(frozen=True)
 class InstanceDirs:
     """Per-instance directories inside the chroot (or on the host for a system Asterisk)."""
@@ -250,6 +254,8 @@ class SwitchConfig:
     queue_timeout: int = 1800  # seconds a caller may wait before Queue() gives up
     direct_extensions: bool = True
     unit_trunk: str | None = None  # SIP URI of the carrier/SBC for outside numbers (transfers, three-way)
+    # A key pressed while waiting in a queue that sets the caller's language (the IVR menu's language_keys).
+    language_keys: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_LANGUAGE_KEYS))
     verbose: bool = False
     tone_country: str = "cn"
     agents: Sequence[AgentAccount] = ()
@@ -346,5 +352,6 @@ def render(config: SwitchConfig) -> dict[str, str]:
         "queue_timeout": config.queue_timeout,
         "direct_extensions": config.direct_extensions,
         "unit_trunk": config.unit_trunk,
+        "language_keys": dict(config.language_keys),
     }
     return {name: env.get_template(f"{name}.j2").render(context) for name in CONFIG_FILES}

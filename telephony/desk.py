@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from telephony.orm import CallLegRow, CallRow, CallWorkOrderRow
+from telephony.orm import CallLegRow, CallRow, CallWorkOrderRow, EmergencyTransferRow
 from telephony.records import link_call_work_order
 from telephony.transfer import CallTransfers, TransferError
 
@@ -84,6 +86,49 @@ def link_orders_on_intake(factory: sessionmaker[Session]) -> Callable[[OrderEven
     return on_accepted
 
 
+@dataclass(frozen=True)
+class EmergencyTransfer:
+    """One transfer (``transfer``) or three-way call (``conference``) with an emergency line, as kept."""
+
+    call_id: str
+    line: str
+    dialled: str
+    mode: str
+    agent: str
+    at: datetime
+    ok: bool
+    detail: str = ""
+
+
+def emergency_transfers(factory: sessionmaker[Session], call_id: str) -> list[EmergencyTransfer]:
+    with factory() as session:
+        rows = session.scalars(
+            select(EmergencyTransferRow)
+            .where(EmergencyTransferRow.call_id == call_id)
+            .order_by(EmergencyTransferRow.id)
+        )
+        return [
+            EmergencyTransfer(r.call_id, r.line, r.dialled, r.mode, r.agent, r.at, r.ok, r.detail)
+            for r in rows
+        ]
+
+
+def _keep(factory: sessionmaker[Session], done: EmergencyTransfer) -> None:
+    with factory() as session, session.begin():
+        session.add(
+            EmergencyTransferRow(
+                call_id=done.call_id,
+                line=done.line,
+                dialled=done.dialled,
+                mode=done.mode,
+                agent=done.agent,
+                at=done.at,
+                ok=done.ok,
+                detail=done.detail[:200],
+            )
+        )
+
+
 class DeskTelephony:
     """A thread-safe face of :class:`~telephony.transfer.CallTransfers` for synchronous desk routes."""
 
@@ -122,3 +167,35 @@ class DeskTelephony:
 
     def link_work_order(self, call_id: str, number: str) -> bool:
         return link_work_order(self.transfers.factory, call_id, number)
+
+    def linked_work_orders(self, call_id: str) -> list[str]:
+        return linked_work_orders(self.transfers.factory, call_id)
+
+    def caller_number(self, call_id: str) -> str | None:
+        with self.transfers.factory() as session:
+            return session.scalar(select(CallRow.caller_number).where(CallRow.call_id == call_id))
+
+    def emergency(self, call_id: str, *, line: str, dialled: str, mode: str, agent: str) -> EmergencyTransfer:
+        """Put the caller through to an emergency line (``transfer``: the agent is released) or add it to the
+        call (``conference``); kept with the call either way. ``TransferError`` when the switch could not."""
+        at = datetime.now(UTC)
+        try:
+            if mode == "transfer":
+                self.blind_transfer(call_id, dialled)
+            elif mode == "conference":
+                self.three_way(call_id, dialled)
+            else:
+                raise TransferError(f"unknown transfer mode {mode!r}")
+        except TransferError as exc:
+            _keep(
+                self.transfers.factory,
+                EmergencyTransfer(call_id, line, dialled, mode, agent, at, False, str(exc)),
+            )
+            raise
+        done = EmergencyTransfer(call_id, line, dialled, mode, agent, at, True)
+        _keep(self.transfers.factory, done)
+        log.info("call %s: %s to emergency line %s by %s", call_id, mode, line, agent)
+        return done
+
+    def emergency_transfers(self, call_id: str) -> list[EmergencyTransfer]:
+        return emergency_transfers(self.transfers.factory, call_id)

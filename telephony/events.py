@@ -43,8 +43,12 @@ class CallAnswered:
 @wire("telephony.call_ended")
 @dataclass(frozen=True)
 class CallEnded:
+    """``wrapup_seconds``: the wrap-up app_queue now gives the agent (the queue's wrapuptime), None when no
+    queue agent took the call."""
+
     call_id: str
     caller_number: str
     outcome: str
     agent: str | None
     ended_at: datetime
+    wrapup_seconds: float | None = None

@@ -31,7 +31,9 @@ class AgentRow(Base):
 
 
 class CallRow(Base):
-    """One citizen's call. ``outcome``: answered, abandoned, callback_requested, called_back, ivr_only, failed."""
+    """One citizen's call. ``outcome``: answered, abandoned (left the queue), ivr_abandoned (hung up before the
+    IVR was done), callback_requested, ivr_only (served by the IVR: an order's state, a goodbye), failed.
+    ``ivr_route``: where the IVR sent the call (HOTLINE_ROUTE), None when it never finished."""
 
     __tablename__ = "tel_calls"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,6 +54,7 @@ class CallRow(Base):
     outcome: Mapped[str] = mapped_column(String(24), default="in_progress")
     hangup_cause: Mapped[str] = mapped_column(String(64), default="")
     recording: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    ivr_route: Mapped[str | None] = mapped_column(String(24), nullable=True)
 
 
 class CallLegRow(Base):
@@ -83,11 +86,16 @@ class CallWorkOrderRow(Base):
 
 
 class QueueCallbackRow(Base):
-    """A caller who asked to be called back instead of waiting (telephony/queue_callback.py).
+    """A citizen the hotline calls back (telephony/queue_callback.py): they asked for it, or missed us.
 
+    ``source``: queue (pressed * while waiting), ivr (took the IVR's callback offer, at night), abandoned_queue
+    or abandoned_ivr (a missed call: hung up while waiting or in the IVR; telephony/missed_calls.py).
     ``state``: waiting (a placeholder goes into the queue at ``next_attempt_at``), placed (the placeholder
     holds the place in app_queue), connecting (an agent took it; the citizen's phone rings), done (talked),
-    manual (not reached after ``attempts``: the agents call back by hand), cancelled.
+    manual (not reached after ``attempts``: the agents call back by hand), cancelled (``last_result`` says why:
+    answered_inbound, the citizen got through on a later call). ``due_by``: the hotline's promise, the call
+    back due within the configured time of the first calling moment. ``missed_calls``: the calls it answers
+    (several missed calls of one number make one callback).
     """
 
     __tablename__ = "tel_queue_callbacks"
@@ -107,3 +115,42 @@ class QueueCallbackRow(Base):
     last_result: Mapped[str] = mapped_column(String(24), default="")
     connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(16), default="queue", index=True)
+    due_by: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    missed_calls: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class CallbackAttemptRow(Base):
+    """One call of a callback: the agent app_queue gave it, the citizen's phone, how it ended.
+
+    ``result``: connected, busy, no_answer, failed (the citizen's line), agent_hung_up (the agent gave up
+    before the citizen answered), cancelled (no longer owed when an agent took it)."""
+
+    __tablename__ = "tel_callback_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("tel_queue_callbacks.id", ondelete="CASCADE"), index=True
+    )
+    attempt: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    agent: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    result: Mapped[str] = mapped_column(String(24), default="")
+    dial_status: Mapped[str] = mapped_column(String(24), default="")
+    hangup_cause: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class EmergencyTransferRow(Base):
+    """A transfer or three-way call of a citizen's call with an emergency line (110/119/120/122,
+    国办发〔2022〕12号), made from the desk: who, when, which line and number, and whether the switch did it."""
+
+    __tablename__ = "tel_emergency_transfers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    line: Mapped[str] = mapped_column(String(8))
+    dialled: Mapped[str] = mapped_column(String(32))
+    mode: Mapped[str] = mapped_column(String(16))  # transfer | conference
+    agent: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ok: Mapped[bool] = mapped_column(default=False)
+    detail: Mapped[str] = mapped_column(String(200), default="")

@@ -15,12 +15,14 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kernel.calling_hours import WorkdayCalendar
 from kernel.core import Core, UsesCore
 from telephony.agents import AgentDesk
 from telephony.ari import AriClient, AriEndpoint
 from telephony.desk import DeskTelephony, OrderEvent, link_orders_on_intake
+from telephony.missed_calls import queue_callback_policy
 from telephony.monitor import AriCallMonitor
-from telephony.records import CallRecorder
+from telephony.records import CallRecorder, wrapup_of
 from telephony.secrets import load_or_create
 from telephony.service import TelephonyService
 from telephony.setup import main_switch
@@ -48,13 +50,20 @@ class TelephonyParts(UsesCore):
         return link_orders_on_intake(self.session_factory)
 
 
-def build(core: Core) -> TelephonyParts:
+def build(core: Core, *, calendar: WorkdayCalendar | None = None) -> TelephonyParts:
+    """``calendar``: the official work calendar (routing's), for the days callbacks are not placed."""
     s = core.settings
     secrets = load_or_create(s.data_dir, ari_password_override=s.ari_password)
     endpoint = AriEndpoint(s.ari_url, s.ari_user, secrets.ari_password, s.ari_app)
     client = AriClient(endpoint)
-    recorder = CallRecorder(core.session_factory, core.bus)
     switch_cli = main_switch(s, [])  # `asterisk -rx` on the main instance (agent states, transfer redirects)
+    # The desk counts each queue's wrap-up down after a call (CallEnded.wrapup_seconds).
+    recorder = CallRecorder(
+        core.session_factory,
+        core.bus,
+        wrapup=wrapup_of(switch_cli.config.queues),
+        callbacks=queue_callback_policy(s, calendar),  # a missed call leaves a callback request
+    )
     return TelephonyParts(
         core=core,
         endpoint=endpoint,

@@ -1,9 +1,11 @@
-"""Callback-in-queue (电话回拨): a waiting caller asks to be called back and keeps their place.
+"""Callbacks (电话回拨): a waiting caller asks to be called back and keeps their place; a missed call is called back.
 
 The request: a caller waiting in a queue presses ``*`` (queues.conf ``context=hotline-queue-exit``; app_queue
 leaves ``QUEUEPOSITION`` set), or takes the IVR's callback offer at night (route ``callback``). Either way the
-channel enters our ARI application with ``callback-request,<queue>,<position>,<priority>``; the request is
-stored (``tel_queue_callbacks``), the caller hears a confirmation and is hung up.
+channel enters our ARI application with ``callback-request,<queue>,<position>,<priority>,<queue|ivr>``; the
+request is stored (``tel_queue_callbacks``), the caller hears a confirmation and is hung up. A call abandoned
+in the IVR or a queue is stored the same way by the call recorder (telephony/missed_calls.py), and called back
+the same way.
 
 Keeping the place: a **placeholder** — a Local channel (``[hotline-callback-place]``) — waits in app_queue
 for the citizen, entered at the position they left (Queue()'s ``position`` argument) with their priority and
@@ -21,7 +23,9 @@ for the agent. The cost: an agent rings out ``ring_seconds`` when the citizen do
 Retries: the citizen does not answer, is busy or cannot be reached → the agent is released and the request
 waits ``retry_after``, then a placeholder goes in again at the head of the queue (they had their turn), up
 to ``max_attempts`` calls; then the request goes to the agents' manual list. Callbacks are placed only inside
-``hours`` (local time; a request at night is called back in the morning).
+the calling windows, local time, never on a public holiday (a request at night is called back in the
+morning). Every call is a row of ``tel_callback_attempts``. A request no longer owed (the citizen got through
+on a later call) leaves the queue: its placeholder is hung up.
 
 After a restart of Asterisk or of this process, ``reconcile`` puts back every request whose placeholder is
 gone: it waits again, its place in the new queue being at the head.
@@ -31,16 +35,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
-from sqlalchemy import CursorResult, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from datetime import timedelta
 
 from kernel.clock import Clock
 from telephony.ari import AriError, Event
+from telephony.callback_store import QueueCallbackStore
+from telephony.missed_calls import QueueCallbackPolicy
 from telephony.orm import QueueCallbackRow
 from telephony.outbound import CallStatus, DialPlan, OutboundAri, status_of
 
@@ -48,90 +48,10 @@ log = logging.getLogger(__name__)
 
 PLACE_CONTEXT = "hotline-callback-place"
 CONFIRM_SOUND = "sound:beep"  # replaced by a recorded confirmation where one is installed
-LIVE = ("placed", "connecting")
-
-
-@dataclass(frozen=True)
-class QueueCallbackPolicy:
-    hours: tuple[tuple[time, time], ...] = ((time(8), time(21)),)
-    timezone: str = "Asia/Shanghai"
-    retry_after: timedelta = timedelta(minutes=2)
-    max_attempts: int = 3
-    confirm_sound: str = CONFIRM_SOUND
-
-    def open_at(self, now: datetime) -> bool:
-        local = now.astimezone(ZoneInfo(self.timezone)).time()
-        return any(start <= local < end for start, end in self.hours)
 
 
 def _int(text: str) -> int | None:
     return int(text) if text.strip().lstrip("-").isdigit() else None
-
-
-class QueueCallbackStore:
-    """The requests, durable across restarts; each change a short transaction."""
-
-    def __init__(self, factory: sessionmaker[Session]) -> None:
-        self.factory = factory
-
-    def add(self, *, call_id: str, phone: str, queue: str, priority: int, position: int | None,
-            language: str, now: datetime) -> int:  # fmt: skip
-        with self.factory() as session, session.begin():
-            row = QueueCallbackRow(
-                call_id=call_id,
-                phone=phone,
-                queue=queue,
-                priority=priority,
-                position=position,
-                language=language,
-                requested_at=now,
-                state="waiting",
-                attempts=0,
-                next_attempt_at=now,
-                last_result="",
-                updated_at=now,
-            )
-            session.add(row)
-            session.flush()
-            return row.id
-
-    def get(self, request_id: int) -> QueueCallbackRow | None:
-        with self.factory() as session:
-            return session.get(QueueCallbackRow, request_id)
-
-    def all(self) -> Sequence[QueueCallbackRow]:
-        with self.factory() as session:
-            return session.scalars(select(QueueCallbackRow).order_by(QueueCallbackRow.id)).all()
-
-    def due(self, now: datetime) -> Sequence[QueueCallbackRow]:
-        with self.factory() as session:
-            return session.scalars(
-                select(QueueCallbackRow)
-                .where(QueueCallbackRow.state == "waiting", QueueCallbackRow.next_attempt_at <= now)
-                .order_by(QueueCallbackRow.requested_at, QueueCallbackRow.id)
-            ).all()
-
-    def claim(self, request_id: int, placeholder: str, now: datetime) -> bool:
-        """waiting -> placed, once: another process that saw the same row gets False."""
-        with self.factory() as session, session.begin():
-            result = session.execute(
-                update(QueueCallbackRow)
-                .where(QueueCallbackRow.id == request_id, QueueCallbackRow.state == "waiting")
-                .values(state="placed", placeholder=placeholder, updated_at=now)
-            )
-            return isinstance(result, CursorResult) and result.rowcount == 1
-
-    def set(self, request_id: int, now: datetime, **values: object) -> None:
-        with self.factory() as session, session.begin():
-            session.execute(
-                update(QueueCallbackRow)
-                .where(QueueCallbackRow.id == request_id)
-                .values(updated_at=now, **values)
-            )
-
-    def live(self) -> Sequence[QueueCallbackRow]:
-        with self.factory() as session:
-            return session.scalars(select(QueueCallbackRow).where(QueueCallbackRow.state.in_(LIVE))).all()
 
 
 class QueueCallbacks:
@@ -143,12 +63,14 @@ class QueueCallbacks:
         *,
         plan: DialPlan | None = None,
         policy: QueueCallbackPolicy | None = None,
+        confirm_sound: str = CONFIRM_SOUND,
     ) -> None:
         self.ari = ari
         self.store = store
         self.clock = clock
         self.plan = plan or DialPlan()
         self.policy = policy or QueueCallbackPolicy()
+        self.confirm_sound = confirm_sound
         self._holding: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         ari.on_stasis("callback-request", self._on_request)
@@ -157,32 +79,38 @@ class QueueCallbacks:
     # ---- the request ----------------------------------------------------------------------------------
     async def _on_request(self, event: Event) -> None:
         channel = event["channel"]
-        args = [*event.get("args", []), "", "", ""]
+        args = [*event.get("args", []), "", "", "", ""]
         queue = args[1] or "consultation"
+        # The IVR's offer (night) or * while waiting; an IVR request waits at the head of the queue.
+        source = "ivr" if args[4] == "ivr" or (not args[4] and not args[2]) else "queue"
         phone = str((channel.get("caller") or {}).get("number") or "")
         language = await self.ari.client.get_variable(channel["id"], "HOTLINE_LANG") or "zh"
         if not phone:
             log.warning("callback request on %s without a caller number; refused", channel["id"])
             await self.ari.client.hangup(channel["id"])
             return
+        now = self.clock.now()
         request_id = await asyncio.to_thread(
             self.store.add,
             call_id=str(channel["id"]),
             phone=phone,
             queue=queue,
             priority=_int(args[3]) or 0,
-            position=_int(args[2]),
+            position=_int(args[2]) or (1 if source == "ivr" else None),
             language=language if language in ("zh", "en") else "zh",
-            now=self.clock.now(),
+            now=now,
+            source=source,
+            due_by=self.policy.due_by(now),
+            next_attempt_at=self.policy.first_call(now),
         )
-        log.info("callback request %s: %s in %s at position %s", request_id, phone, queue, args[2] or "-")
+        log.info("callback request %s (%s) in %s at position %s", request_id, source, queue, args[2] or "-")
         await self._confirm_and_hang_up(str(channel["id"]))
         self._wake.set()
 
     async def _confirm_and_hang_up(self, channel_id: str) -> None:
         with self.ari.watch(channel_id) as events:
             try:
-                await self.ari.play(channel_id, self.policy.confirm_sound)
+                await self.ari.play(channel_id, self.confirm_sound)
                 while True:  # until the confirmation has played (or the caller hung up)
                     event = await asyncio.wait_for(events.get(), 15)
                     if event.get("type") in ("PlaybackFinished", "ChannelDestroyed", "StasisEnd"):
@@ -195,6 +123,11 @@ class QueueCallbacks:
     async def run_once(self) -> int:
         """Put a placeholder in the queue for every due request; returns how many were placed."""
         now = self.clock.now()
+        for row in await asyncio.to_thread(self.store.cancelled_in_queue):
+            # No longer owed (the citizen got through meanwhile): its placeholder leaves the queue.
+            if row.placeholder:
+                await self.ari.client.hangup(row.placeholder)
+            await asyncio.to_thread(self.store.set, row.id, now, placeholder=None)
         if not self.policy.open_at(now):
             return 0
         placed = 0
@@ -268,7 +201,8 @@ class QueueCallbacks:
                     caller_id=row.phone,
                     variables={
                         "HOTLINE_QUEUE": row.queue,
-                        "HOTLINE_POSITION": str(row.position or 1),
+                        # empty: behind the callers waiting now (a missed call); 1: at the head
+                        "HOTLINE_POSITION": str(row.position or ""),
                         "HOTLINE_PRIORITY": str(row.priority),
                         "HOTLINE_CITIZEN": row.phone,
                         "HOTLINE_CALLBACK": str(row.id),
@@ -283,17 +217,21 @@ class QueueCallbacks:
                 event = await events.get()
                 kind = event.get("type")
                 if kind == "StasisStart":  # app_queue bridged an agent to the placeholder
-                    agent = await self.ari.client.get_variable(queue_side, "MEMBERNAME")
-                    await self._connect(row, placeholder, agent or "")
+                    agent = await self.ari.client.get_variable(queue_side, "MEMBERNAME") or ""
+                    if not await asyncio.to_thread(self.store.connect, row.id, agent, self.clock.now()):
+                        log.info("callback %s no longer owed; agent %s released", row.id, agent)
+                        await self.ari.client.hangup(placeholder)
+                        await asyncio.to_thread(self.store.set, row.id, self.clock.now(), placeholder=None)
+                        return
+                    await self._connect(row, placeholder, agent)
                     return
                 if kind == "ChannelDestroyed":  # left the queue without an agent (removed, timed out)
                     await self._retry(row, "placeholder_gone", count=False)
                     return
 
     async def _connect(self, row: QueueCallbackRow, placeholder: str, agent: str) -> None:
-        now = self.clock.now()
         attempt = row.attempts + 1
-        await asyncio.to_thread(self.store.set, row.id, now, state="connecting", agent=agent or None)
+        tried = await asyncio.to_thread(self.store.attempt_started, row.id, attempt, agent, self.clock.now())
         citizen = f"qcbc{row.id}x{attempt}"
         bridge = await self.ari.client.create_bridge("mixing", f"callback-{row.id}")
         answered = False
@@ -313,6 +251,7 @@ class QueueCallbacks:
                 except AriError as exc:
                     log.warning("callback %s: citizen not dialled: %s", row.id, exc)
                     await self.ari.client.hangup(placeholder)
+                    await self._ended(tried, "failed")
                     await self._retry(row, "failed", count=True)
                     return
                 while True:
@@ -324,16 +263,19 @@ class QueueCallbacks:
                         answered = True
                         await self.ari.ring(placeholder, on=False)
                         await self.ari.client.add_to_bridge(bridge, citizen)
+                        now = self.clock.now()
                         await asyncio.to_thread(
                             self.store.set,
                             row.id,
-                            self.clock.now(),
+                            now,
                             state="done",
                             attempts=attempt,
-                            connected_at=self.clock.now(),
+                            connected_at=now,
                             last_result="connected",
+                            placeholder=None,
                         )
-                        log.info("callback %s: agent %s connected to %s", row.id, agent, row.phone)
+                        await self._ended(tried, "connected", dial_status="ANSWER")
+                        log.info("callback %s: agent %s connected to the citizen", row.id, agent)
                     elif kind == "ChannelDestroyed" and who == citizen:
                         cause = _cause(event)
                         await self.ari.client.hangup(placeholder)
@@ -341,18 +283,35 @@ class QueueCallbacks:
                     elif kind == "ChannelDestroyed" and who == placeholder:
                         await self.ari.client.hangup(citizen)
                         if not answered:  # the agent gave up before the citizen answered: not their fault
+                            await self._ended(tried, "agent_hung_up", dial_status=dial_status)
                             await self._retry(row, "agent_hung_up", count=False)
                         return
         finally:
             await self.ari.client.destroy_bridge(bridge)
         if not answered:
             status = status_of(dial_status, cause)
+            await self._ended(tried, str(status), dial_status=dial_status, cause=cause)
             await self._retry(row, str(status), count=True)
+
+    async def _ended(
+        self, attempt_id: int, result: str, *, dial_status: str = "", cause: int | None = None
+    ) -> None:
+        await asyncio.to_thread(
+            self.store.attempt_ended,
+            attempt_id,
+            result,
+            self.clock.now(),
+            dial_status=dial_status,
+            cause=cause,
+        )
 
     async def _retry(self, row: QueueCallbackRow, result: str, *, count: bool) -> None:
         fresh = await asyncio.to_thread(self.store.get, row.id)
-        attempts = (fresh.attempts if fresh else row.attempts) + (1 if count else 0)
         now = self.clock.now()
+        if fresh is not None and fresh.state == "cancelled":  # no longer owed: nothing to try again
+            await asyncio.to_thread(self.store.set, row.id, now, placeholder=None)
+            return
+        attempts = (fresh.attempts if fresh else row.attempts) + (1 if count else 0)
         if count and attempts >= self.policy.max_attempts:
             log.info("callback %s: %s after %d calls; to the manual list", row.id, result, attempts)
             await asyncio.to_thread(
@@ -374,7 +333,7 @@ class QueueCallbacks:
             attempts=attempts,
             last_result=result,
             position=1,  # they had their turn: next time at the head of the queue
-            next_attempt_at=now + delay,
+            next_attempt_at=self.policy.first_call(now + delay),
             placeholder=None,
         )
         if not count:

@@ -10,6 +10,8 @@ own event timestamps. After a reconnection ``reconcile`` closes the calls that n
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
@@ -17,10 +19,12 @@ from urllib.parse import unquote
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.engine import ORDER_VARIABLE
+from ivr.engine import ORDER_VARIABLE, ROUTE_VARIABLE
 from kernel import metrics
 from kernel.bus import EventBus
+from telephony.config import DEFAULT_QUEUES, QueueSpec
 from telephony.events import CallAnswered, CallEnded, PreviousCall, WorkOrderSummary
+from telephony.missed_calls import QueueCallbackPolicy, note_answered, note_missed_call
 from telephony.orm import CallLegRow, CallRow, CallWorkOrderRow
 
 log = logging.getLogger(__name__)
@@ -80,10 +84,27 @@ def work_orders_of(session: Session, number: str) -> tuple[WorkOrderSummary, ...
     )
 
 
+def wrapup_of(queues: Sequence[QueueSpec]) -> dict[str, float]:
+    return {q.name: float(q.wrapup_seconds) for q in queues}
+
+
 class CallRecorder:
-    def __init__(self, factory: sessionmaker[Session], bus: EventBus) -> None:
+    """``wrapup``: each queue's wrapuptime (queues.conf), told to the desk when an agent's call ends.
+    ``callbacks``: the policy of missed-call callbacks (telephony/missed_calls.py): a call that ends missed
+    leaves a callback request in the transaction that closes it."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        bus: EventBus,
+        *,
+        wrapup: Mapping[str, float] | None = None,
+        callbacks: QueueCallbackPolicy | None = None,
+    ) -> None:
         self.factory = factory
         self.bus = bus
+        self.wrapup = dict(wrapup_of(DEFAULT_QUEUES) if wrapup is None else wrapup)
+        self.callbacks = callbacks or QueueCallbackPolicy()
 
     async def handle(self, event: dict[str, Any]) -> None:
         self.handle_event(event)
@@ -166,10 +187,17 @@ class CallRecorder:
 
     def _varset(self, event: dict[str, Any], now: datetime) -> None:
         # "Query my work order": the IVR sets HOTLINE_ORDER_QUERIED on the caller's channel once it found
-        # the order, so the call is linked to the order the citizen called about.
+        # the order, so the call is linked to the order the citizen called about. HOTLINE_ROUTE: the IVR is
+        # done (a caller who hangs up before that abandoned the call in the IVR).
+        channel_id = event.get("channel", {}).get("id")
+        if event.get("variable") == ROUTE_VARIABLE and event.get("value"):
+            with self.factory() as session, session.begin():
+                call = session.scalar(select(CallRow).where(CallRow.call_id == channel_id))
+                if call is not None:
+                    call.ivr_route = str(event["value"])[:24]
+            return
         if event.get("variable") != ORDER_VARIABLE or not event.get("value"):
             return
-        channel_id = event.get("channel", {}).get("id")
         with self.factory() as session:
             known = session.scalar(select(CallRow.call_id).where(CallRow.call_id == channel_id))
         if known:
@@ -205,6 +233,7 @@ class CallRecorder:
                     call.answered_at = now
                     call.agent = agent
                     call.outcome = "in_progress"
+                    note_answered(session, call.caller_number, now)  # a missed-call callback is moot
                     since = call.queued_at or call.started_at
                     call.queue_wait_seconds = (now - since).total_seconds()
                     metrics.CALLS_ANSWERED.labels(call.queue or "").inc()
@@ -300,23 +329,22 @@ class CallRecorder:
             if leg.role == "caller":
                 call = session.scalar(select(CallRow).where(CallRow.call_id == leg.call_id))
                 if call is not None:
-                    ended = self._close(call, now, cause)
+                    ended = self._close(session, call, now, cause)
+                    if call.agent and call.queue in self.wrapup:
+                        ended = replace(ended, wrapup_seconds=self.wrapup[call.queue])
         if ended:
             self.bus.publish(ended)
 
-    @staticmethod
-    def _close(call: CallRow, now: datetime, cause: str) -> CallEnded:
+    def _close(self, session: Session, call: CallRow, now: datetime, cause: str) -> CallEnded:
         call.ended_at = now
         call.hangup_cause = cause
         if call.answered_at is not None:
             call.outcome = "answered"
             call.talk_seconds = (now - call.answered_at).total_seconds()
-        elif call.outcome == "callback_requested":
-            pass
-        elif call.queued_at is not None:
-            call.outcome = "abandoned"
-        else:
+        elif call.outcome != "callback_requested":
+            # abandoned (queue) or ivr_abandoned, and the callback it is owed; else the IVR served it
             call.outcome = "ivr_only"
+            note_missed_call(session, call, now, self.callbacks)
         metrics.CALLS_ENDED.labels(call.outcome).inc()
         return CallEnded(call.call_id, call.caller_number, call.outcome, call.agent, now)
 
@@ -333,7 +361,7 @@ class CallRecorder:
                 if leg.role == "caller":
                     call = session.scalar(select(CallRow).where(CallRow.call_id == leg.call_id))
                     if call is not None and call.ended_at is None:
-                        self._close(call, now, leg.hangup_cause)
+                        self._close(session, call, now, leg.hangup_cause)  # lost calls are missed too
                         closed.append(call.call_id)
         return closed
 

@@ -122,6 +122,10 @@ def dial_in_text(settings: Settings, accounts: Sequence[tuple[str, str]]) -> str
     lines.append(
         f"  e.g. baresip account line: <sip:USER@127.0.0.1>;auth_pass=PASSWORD;outbound=sip:{server}"
     )
+    lines.append(
+        "  坐席须在工作台设为「就绪」才会振铃 / an agent's phone rings only once they are 就绪 (ready) on the desk"
+    )
+    lines.append("  demo call / 演示: .venv/bin/python scripts/demo_call.py --agent USER --password PASSWORD")
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,6 +22,10 @@ from telephony.config import SwitchConfig, render
 
 ASTERISK = "/usr/sbin/asterisk"
 SOUNDS_DIR = "/usr/share/asterisk/sounds/hotline"
+
+
+# asterisk.conf says nocolor; an instance started without it still colours `queue show` (ESC [ ... m).
+ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class SwitchError(RuntimeError):
@@ -86,7 +91,7 @@ class Switch:
         )
         if check and run.returncode != 0:
             raise SwitchError(f"asterisk -rx {command!r} failed: {run.stdout}{run.stderr}".strip())
-        return run.stdout
+        return ANSI_CODE.sub("", run.stdout)
 
     def pid(self) -> int | None:
         try:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ivr.fastagi import AgiRequest, SessionHandler
 from ivr.port import CallPort
+from ivr.typeahead import answer_in
 from telephony.config import AgentAccount, SwitchConfig
 from telephony.provision import SYSTEM_ASTERISK, ProvisionError, provision, why_cannot_build
 from telephony.secrets import new_password
@@ -104,7 +105,7 @@ def cached_ivr_sounds() -> Path:
 
 @dataclass
 class IvrStep:
-    kind: str  # "play", "ask", "got", "set"
+    kind: str  # "play", "ask", "got", "set"; "skip" a prompt, "ahead" an answer: keys typed ahead
     what: str
     value: str | None = None
 
@@ -156,25 +157,46 @@ class IvrProbe:
         got = [s for s in self.of(caller) if s.kind == "got"]
         return got[index].value or "" if len(got) > index else None
 
-    async def press(self, caller: str, index: int, keys: str, send: Callable[[str], Awaitable[None]]) -> str:
-        """Wait for the ``index``-th key request, press ``keys`` one by one, return what the IVR read.
+    async def press(
+        self,
+        caller: str,
+        index: int,
+        keys: str,
+        send: Callable[[str], Awaitable[None]],
+        *,
+        within: float = 60.0,
+    ) -> str:
+        """Wait for the ``index``-th key request, press ``keys`` once, one by one; return what the IVR read.
 
-        A key that arrives in the instant between two AGI commands is dropped by Asterisk, so the keys are
-        pressed again if the IVR has read nothing a few seconds later (it then still waits for them)."""
-        await self.wait_ask(caller, index)
+        Each key is pressed once: the switch keeps every key (StoreDTMF, ``ivr.typeahead``), so a key that
+        arrives between two AGI commands still answers the question."""
+        await self.wait_ask(caller, index, within=within)
+        for key in keys:
+            await send(key)
+            await asyncio.sleep(0.15)
         loop = asyncio.get_running_loop()
-        for _attempt in range(3):
-            await asyncio.sleep(0.3)  # GET DATA is on its way to Asterisk
-            for key in keys:
-                await send(key)
-                await asyncio.sleep(0.15)
-            deadline = loop.time() + 4
-            while loop.time() < deadline:
-                value = self.answered(caller, index)
-                if value is not None:
-                    return value
-                await asyncio.sleep(0.05)
+        deadline = loop.time() + within
+        while loop.time() < deadline:
+            value = self.answered(caller, index)
+            if value is not None:
+                return value
+            await asyncio.sleep(0.05)
         raise TimeoutError(f"the IVR did not read {keys!r} from {caller}: {self.of(caller)}")
+
+    async def wait_route(self, caller: str, *, within: float = 60.0) -> str:
+        """The route the IVR chose for this caller (HOTLINE_ROUTE), once it set it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while loop.time() < deadline:
+            route = self.variables(caller).get("HOTLINE_ROUTE")
+            if route is not None:
+                return route
+            await asyncio.sleep(0.05)
+        raise TimeoutError(f"the IVR did not route {caller}: {self.of(caller)}")
+
+    def skipped(self, caller: str) -> list[str]:
+        """Prompts the IVR did not play because the caller had already keyed ahead."""
+        return [s.what for s in self.of(caller) if s.kind == "skip"]
 
     def played(self, caller: str) -> list[str]:
         return [s.what for s in self.of(caller) if s.kind in ("play", "ask")]
@@ -190,14 +212,22 @@ class _ProbedPort:
     probe: IvrProbe
 
     def play(self, prompt: str) -> None:
-        self.probe.note(self.caller, IvrStep("play", prompt))
+        ahead = self.port.pending()  # the port skips a prompt while keys typed ahead wait
+        self.probe.note(self.caller, IvrStep("skip" if ahead else "play", prompt))
         self.port.play(prompt)
 
     def read_digits(self, prompt: str, max_digits: int, timeout_ms: int) -> str | None:
+        if answer_in(self.port.pending(), max_digits) is not None:  # answered by keys typed ahead
+            keys = self.port.read_digits(prompt, max_digits, timeout_ms)
+            self.probe.note(self.caller, IvrStep("ahead", prompt, keys or ""))
+            return keys
         self.probe.note(self.caller, IvrStep("ask", prompt))
         keys = self.port.read_digits(prompt, max_digits, timeout_ms)
         self.probe.note(self.caller, IvrStep("got", prompt, keys or ""))
         return keys
+
+    def pending(self) -> str:
+        return self.port.pending()
 
     def set_variable(self, name: str, value: str) -> None:
         self.probe.note(self.caller, IvrStep("set", name, value))

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -30,6 +28,8 @@ from agent_ui.live import (
 from agent_ui.parts import DeskParts
 from agent_ui.queries import categories, orders_by_phone, units
 from agent_ui.rendering import render
+from agent_ui.routes.emergency import emergency_buttons, flash, record_on_new_order
+from agent_ui.streams import sse_response
 from routing.commands import DISTRICTS, IntakeCommand, TargetIn, normalize_phone
 from routing.domain.enums import AssignmentRole, CaseType, Channel
 from routing.domain.errors import DomainError
@@ -100,7 +100,15 @@ def _desk_context(
         "values": values,
         "errors": errors or {},
         "kb_connected": hot.kb_search is not None,
+        "emergency_lines": emergency_buttons(hot),
+        "phone_connected": hot.call_control is not None,
     }
+
+
+def desk_page_with_errors(
+    request: Request, hot: DeskParts, user: Any, errors: dict[str, str], status: int
+) -> Response:
+    return render(request, "desk.html", _desk_context(request, hot, user, errors=errors), status_code=status)
 
 
 @router.get("/desk")
@@ -112,8 +120,15 @@ def desk_page(
     filed: str = "",
     dispatched: int = 0,
     choice: str = "",
+    emergency: str = "",
+    mode: str = "",
+    orders: str = "",
 ) -> Response:
     ctx = _desk_context(request, hot, user)
+    if emergency:
+        ctx["flash"] = flash(
+            lang, emergency, mode, orders if re.fullmatch(r"[A-Z0-9,]{0,200}", orders) else ""
+        )
     if re.fullmatch(r"[A-Z]{2}\d{6,20}", filed):
         if lang == "en":
             ctx["flash"] = f"Order {filed} filed" + (
@@ -134,6 +149,12 @@ def desk_page(
 @router.get("/desk/pop")
 def screen_pop(request: Request, user: AgentUser, hot: Hot) -> Response:
     return render(request, "_screen_pop.html", _desk_context(request, hot, user))
+
+
+@router.get("/desk/status-panel")
+def status_panel(request: Request, user: AgentUser, hot: Hot) -> Response:
+    """The agent's status (and the wrap-up countdown), refreshed by the desk's event stream."""
+    return render(request, "_agent_status.html", _desk_context(request, hot, user))
 
 
 @router.get("/desk/live")
@@ -289,6 +310,7 @@ def file_order(
         return render(
             request, "desk.html", _desk_context(request, hot, user, values, errors), status_code=422
         )
+    record_on_new_order(hot, user, order.number, cmd.call_id)  # a three-way call with 110...
     choice = assist_form.record_suggestion_choice(_feed(request), hot, user, order)
     assist_form.record_assist_fields(hot, user, order, values)
     return RedirectResponse(
@@ -365,37 +387,3 @@ async def desk_stream(request: Request, user: AgentUser, hot: Hot) -> StreamingR
     with hot.session_factory() as session:
         ids = {c.path: c.id for c in categories(session)}
     return sse_response(request, hot, lambda e: _concerns(e, agent, feed, ids))
-
-
-def sse_response(request: Request, hot: DeskParts, classify: Any) -> StreamingResponse:
-    lifetime: float = request.app.state.ui_sse_lifetime
-
-    async def stream() -> AsyncIterator[str]:
-        queue = hot.bus.listen()
-        try:
-            yield "retry: 1000\n: connected\n\n"  # a browser reconnects after 1 s (another web process)
-            loop = asyncio.get_running_loop()
-            end = loop.time() + lifetime
-            while loop.time() < end:
-                try:
-                    event = await asyncio.wait_for(
-                        queue.get(), timeout=min(15.0, max(end - loop.time(), 0.01))
-                    )
-                except TimeoutError:
-                    if await request.is_disconnected():
-                        return
-                    yield ": keep-alive\n\n"
-                    continue
-                result = classify(event)
-                if result is None:
-                    continue
-                name, data = result if isinstance(result, tuple) else (result, "{}")
-                yield f"event: {name}\ndata: {data}\n\n"
-        finally:
-            hot.bus.unlisten(queue)
-
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )

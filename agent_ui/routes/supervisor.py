@@ -18,8 +18,9 @@ from agent_ui.parts import DeskParts
 from agent_ui.ports import MONITOR_MODES
 from agent_ui.queries import open_supervisions, orders_in_state, pending_requests, units, wallboard
 from agent_ui.rendering import render
-from agent_ui.routes.desk import actor_of, sse_response
+from agent_ui.routes.desk import actor_of
 from agent_ui.rules_queries import cards_since
+from agent_ui.streams import sse_response
 from routing.domain import events as ev
 from routing.domain.enums import AssignmentRole, OrderState, RequestKind
 from routing.domain.errors import DomainError

@@ -13,6 +13,17 @@
         el._skew = skew;
       }
       var left = Math.round((Date.parse(el.dataset.due) - (Date.now() + skew)) / 1000);
+      if (el.dataset.format === "seconds") {
+        // The wrap-up after a call: seconds until app_queue rings the agent again; then the panel reloads.
+        el.textContent = Math.max(left, 0) + " s";
+        if (left <= 0 && el.dataset.refreshOnEnd && !el._ended && window.htmx) {
+          el._ended = true;
+          var panel = document.querySelector(el.dataset.refreshOnEnd);
+          var url = document.querySelector("[data-status-url]");
+          if (panel && url) { window.htmx.ajax("GET", url.dataset.statusUrl, { target: panel, swap: "innerHTML" }); }
+        }
+        return;
+      }
       var sign = left < 0 ? "-" : "";
       var s = Math.abs(left);
       var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
@@ -38,7 +49,12 @@
         window.htmx.ajax("GET", el.dataset.liveUrl, { target: el.dataset.live, swap: "innerHTML" });
       }
     };
-    source.addEventListener("refresh", function () { refresh(); live(); });
+    var status = function () {
+      if (window.htmx && el.dataset.status && el.dataset.statusUrl) {
+        window.htmx.ajax("GET", el.dataset.statusUrl, { target: el.dataset.status, swap: "innerHTML" });
+      }
+    };
+    source.addEventListener("refresh", function () { refresh(); live(); status(); });
     source.addEventListener("autofill", function (e) {
       document.dispatchEvent(new CustomEvent("hotline:autofill", { detail: JSON.parse(e.data) }));
     });
@@ -126,6 +142,19 @@
     });
   }
   document.addEventListener("DOMContentLoaded", player);
+
+  // Emergency lines (110/119/120/122) on the desk: Alt+1..4 transfers the caller, Alt+Shift+1..4 opens a
+  // three-way call: one key presses the button of the live call's screen pop.
+  document.addEventListener("keydown", function (e) {
+    if (!e.altKey || e.ctrlKey || e.metaKey) { return; }
+    var m = /^Digit([1-9])$/.exec(e.code || "");
+    if (!m) { return; }
+    var key = (e.shiftKey ? "shift+" : "") + m[1];
+    var button = document.querySelector('[data-emergency-key="' + key + '"]');
+    if (!button || button.disabled) { return; }
+    e.preventDefault();
+    button.click();
+  });
 
   // Suggestions panel: "use" puts the suggested category into the work-order form's picker.
   document.addEventListener("click", function (e) {

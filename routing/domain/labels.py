@@ -29,4 +29,5 @@ ACTION_LABELS_ZH = {
     "add_progress_note": "填写进展",
     "object": "提出派单异议",
     "negotiate": "协商派单",
+    "emergency_transfer": "紧急热线转接",
 }

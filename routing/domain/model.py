@@ -19,7 +19,7 @@ from routing.domain.enums import (
     DeadlineKind,
     OrderState,
 )
-from routing.domain.errors import Conflict
+from routing.domain.errors import Conflict, InvalidInput
 from routing.domain.escalation import Escalation
 from routing.domain.labels import ACTION_LABELS_ZH, STATE_LABELS_ZH
 from routing.domain.objections import Objections
@@ -39,6 +39,10 @@ from routing.domain.records import (
 )
 from routing.domain.sla import SlaPolicy, WorkCalendar
 from routing.domain.unit_requests import UnitRequests
+
+# Linkage with the emergency services (国办发〔2022〕12号): the lines, and a transfer or a three-way call.
+EMERGENCY_LINES = ("110", "119", "120", "122")
+EMERGENCY_MODES = ("transfer", "conference")
 
 __all__ = [
     "ACTION_LABELS_ZH",
@@ -169,3 +173,17 @@ class WorkOrder(Escalation, UnitRequests, Objections):
             return
         self.call_ids = [*self.call_ids, call_id]
         self._record(actor, now, "link_call", {}, {"call_id": call_id})
+
+    def record_emergency_transfer(
+        self, actor: Actor, now: datetime, *, line: str, dialled: str, mode: str, call_id: str, at: datetime
+    ) -> None:
+        """国办发〔2022〕12号: during call ``call_id`` the agent put the caller through to an emergency line
+        (110 police, 119 fire, 120 ambulance, 122 traffic) or, when it was unclear whose matter it was, opened a
+        three-way call with it. The order keeps who did it and when (``at``: the moment of the transfer)."""
+        if mode not in EMERGENCY_MODES:
+            raise InvalidInput(f"未知的转接方式 {mode}", f"unknown transfer mode {mode}")
+        if line not in EMERGENCY_LINES:
+            raise InvalidInput(f"未知的紧急热线 {line}", f"unknown emergency line {line}")
+        zh = f"一键转接{line}" if mode == "transfer" else f"与{line}三方通话"
+        after = {"line": line, "dialled": dialled, "mode": mode, "call_id": call_id, "at": at}
+        self._record(actor, now, "emergency_transfer", {}, after, f"{zh}（{actor.name}）")

@@ -352,6 +352,9 @@ class AskingPort:
             self.inner.agi.send_text(f"question {prompt}")
         return self.inner.read_digits(prompt, max_digits, timeout_ms)
 
+    def pending(self) -> str:
+        return self.inner.pending()
+
     def set_variable(self, name: str, value: str) -> None:
         self.inner.set_variable(name, value)
 

@@ -10,6 +10,7 @@ import socket
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +21,16 @@ from hotline.bootstrap import App
 from ivr.fastagi import FastAgiHandle, start_server
 from ivr.service import IvrServices, hotline_handlers
 from telephony import sipp
+from telephony.agents import AgentDesk, RecordingCli
 from telephony.ari import AriClient, AriEndpoint, EventHandler
-from telephony.baresip import why_no_baresip
+from telephony.baresip import to_wav8k, why_no_baresip
 from telephony.config import DEFAULT_QUEUES, QueueSpec
 from telephony.events import CallAnswered
 from telephony.orm import CallRow
 from telephony.records import CallRecorder
 from telephony.service import TelephonyService
 from telephony.switch import Switch
-from telephony.testing import IvrProbe, free_port, why_no_asterisk
+from telephony.testing import IvrProbe, cached_ivr_sounds, free_port, why_no_asterisk
 
 AUDIO = Path(__file__).resolve().parents[3] / "shared" / "audio"
 # Short rings and no wrap-up, so a test does not wait on the queue's pacing.
@@ -50,6 +52,27 @@ def speech_clips() -> tuple[Path, Path]:
     if len(clips) < 2:
         pytest.skip(f"no speech clips under {AUDIO}")
     return clips[0], clips[1]
+
+
+def call_media(out: Path) -> tuple[Path, Path, Path]:
+    """The caller's voice (8 kHz WAV, baresip), the agent's (μ-law, sipp) and the IVR's prompts; or a skip."""
+    caller_clip, agent_clip = speech_clips()
+    return (
+        to_wav8k(caller_clip, out / "caller.wav"),
+        sipp.to_ulaw(agent_clip, out / "agent.ulaw"),
+        cached_ivr_sounds(),
+    )
+
+
+def queue_agent(
+    hot: App, port: int, now: datetime, *, skills: tuple[str, ...] = ("urgent", "consultation")
+) -> AgentDesk:
+    """agent1001, a sipp softphone on ``port``, logged in to the queues of ``skills`` (rendered into queues.conf
+    when the switch starts)."""
+    desk = AgentDesk(hot.session_factory, RecordingCli([]))
+    desk.create("agent1001", "Li Lei", list(skills), contact=f"sip:agent1001@127.0.0.1:{port}")
+    desk.login("agent1001", now)
+    return desk
 
 
 @dataclass
@@ -78,10 +101,12 @@ def ari_client(switch: Switch) -> AriClient:
 
 
 @contextlib.asynccontextmanager
-async def recorder_running(switch: Switch, app: App) -> AsyncIterator[Ari]:
+async def recorder_running(
+    switch: Switch, app: App, *, recorder: CallRecorder | None = None
+) -> AsyncIterator[Ari]:
     """The production TelephonyService (ARI events into call records) with a copy of every event."""
     client = ari_client(switch)
-    ari = Ari(client, CallRecorder(app.session_factory, app.bus))
+    ari = Ari(client, recorder or CallRecorder(app.session_factory, app.bus))
 
     async def keep(event: dict[str, Any]) -> None:
         ari.events.append(event)

@@ -23,23 +23,23 @@ from kernel.clock import FakeClock
 from routing.commands import IntakeCommand
 from routing.domain.enums import Channel
 from routing.domain.model import Actor
-from telephony import sipp
-from telephony.agents import AgentDesk, RecordingCli
-from telephony.baresip import UaAccount, running_baresip, to_wav8k
+from telephony.agents import AgentDesk
+from telephony.baresip import UaAccount, running_baresip
 from telephony.orm import CallWorkOrderRow
 from telephony.setup import load_agents
-from telephony.testing import IvrProbe, cached_ivr_sounds, running_switch
+from telephony.testing import IvrProbe, running_switch
 from tests.e2e.telephony_support import (
     NO_WRAPUP,
     answered_pop,
+    call_media,
     call_of,
     ended,
     free_port_udp,
     ivr_server,
+    queue_agent,
     queue_shows,
     recorder_running,
     sipp_agent,
-    speech_clips,
     until,
 )
 
@@ -56,13 +56,7 @@ URGENT, WAITING = "13800000003", "13800000002"
 
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    caller_clip, agent_clip = speech_clips()
-    out = tmp_path_factory.mktemp("media")
-    return (
-        to_wav8k(caller_clip, out / "caller.wav"),
-        sipp.to_ulaw(agent_clip, out / "agent.ulaw"),
-        cached_ivr_sounds(),
-    )
+    return call_media(tmp_path_factory.mktemp("media"))
 
 
 def ivr_services(hot: App) -> IvrServices:
@@ -72,9 +66,7 @@ def ivr_services(hot: App) -> IvrServices:
 
 
 def new_agent(hot: App, port: int) -> None:
-    desk = AgentDesk(hot.session_factory, RecordingCli([]))
-    desk.create("agent1001", "Li Lei", ["urgent", "consultation"], contact=f"sip:agent1001@127.0.0.1:{port}")
-    desk.login("agent1001", MONDAY_10H)  # rendered into queues.conf as a member when the switch starts
+    queue_agent(hot, port, MONDAY_10H)
 
 
 async def test_urgent_ivr_caller_goes_ahead_of_a_waiting_consultation(

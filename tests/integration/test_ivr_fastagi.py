@@ -56,10 +56,27 @@ def test_inbound_call_sets_the_dialplan_contract_variables(server: FastAgiHandle
         "HOTLINE_CHOICES": "lang:zh,main:3",
         "HOTLINE_RECORDING": "yes",
     }
-    assert transcript.commands[0] == 'STREAM FILE hotline/zh/welcome "" 0'
-    assert transcript.commands[1] == "GET DATA hotline/zh/choose_language 3000 1"
+    media = [c for c in transcript.commands if c.startswith(("STREAM FILE", "GET DATA"))]
+    # Every prompt can be interrupted by any key; the keys come from GET DATA or the type-ahead store.
+    assert media[0] == 'STREAM FILE hotline/zh/welcome "0123456789*#" 0'
+    assert media[1] == "GET DATA hotline/zh/choose_language 3000 1"
+    assert transcript.commands[0] == "GET VARIABLE HOTLINE_KEYS"  # StoreDTMF, started by the dialplan
+    assert "EXEC StoreDTMF RX,HOTLINE_KEYS" not in transcript.commands
     assert transcript.commands[-1] == 'SET VARIABLE "HOTLINE_RECORDING" "yes"'
     assert transcript.closed_by_server  # the session ends and the dialplan goes on
+
+
+@pytest.mark.parametrize("store", ["exec", "none"])
+def test_without_storedtmf_in_the_dialplan_the_ivr_starts_it_or_does_without(
+    server: FastAgiHandle, store: str
+) -> None:
+    transcript = FakeAsterisk(server.port, "agi://127.0.0.1/ivr", keys=["2", "4", "202611230000123", "0"],
+                              store_dtmf=store).run()  # fmt: skip
+    assert "EXEC StoreDTMF RX,HOTLINE_KEYS" in transcript.commands
+    assert transcript.variables["HOTLINE_CHOICES"] == "lang:en,main:4,order:202611230000123,order_after:0"
+    # Without a store the port reads no variable after the attempt: the commands' answers are all it has.
+    after = transcript.commands[transcript.commands.index("EXEC StoreDTMF RX,HOTLINE_KEYS") + 1 :]
+    assert any(c.startswith("GET VARIABLE") for c in after) is (store == "exec")
 
 
 def test_language_parameter_and_order_query(server: FastAgiHandle) -> None:
@@ -195,6 +212,31 @@ def test_fake_port_and_agi_adapter_agree(
 
     assert transcript.played == fake.played
     assert transcript.variables == fake.variables
+
+
+TYPEAHEAD = [
+    ("11", {}, []),  # both keys pressed as 12345 answers: no prompt before the transfer notice
+    ("", {"hotline/zh/welcome": "2"}, ["3"]),  # English chosen during the welcome, then asked for the service
+    ("", {"hotline/zh/welcome": "14202611230000123#"}, ["0"]),  # an order number keyed during the welcome
+    ("1", {"hotline/zh/recording_notice": "4"}, ["202611230000123", "9", "2"]),  # 4 stops the notice
+]
+
+
+@pytest.mark.parametrize(("ahead", "during", "keys"), TYPEAHEAD)
+def test_fake_port_and_agi_adapter_agree_on_keys_typed_ahead(
+    server: FastAgiHandle, services: IvrServices, ahead: str, during: dict[str, str], keys: list[str | None]
+) -> None:
+    fake = FakeCallPort(keys, ahead=ahead, during=during)
+    engine = IvrEngine(services.hotline_menu.current(), services.calendar, orders=services.orders)
+    result = engine.run(fake, MONDAY_10H)
+    for name, value in hotline_variables(result).items():
+        fake.set_variable(name, value)
+
+    transcript = FakeAsterisk(server.port, "agi://127.0.0.1/ivr", keys=keys, ahead=ahead, during=during).run()
+
+    assert transcript.played == fake.played
+    assert transcript.variables == fake.variables
+    assert result.route.value.startswith("queue-")
 
 
 @pytest.mark.parametrize("keys", [["1"], ["2", "4"], ["1", "4", "202611230000123"]])

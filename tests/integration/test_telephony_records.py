@@ -80,6 +80,16 @@ def test_answered_queue_call_is_recorded_with_wait_agent_and_legs(hot: App) -> N
     assert [e.outcome for e in hot.bus.published if isinstance(e, CallEnded)] == ["answered"]
 
 
+def test_the_end_of_an_answered_call_tells_the_queues_wrap_up(hot: App) -> None:
+    recorder = CallRecorder(hot.session_factory, hot.bus, wrapup={"urgent": 7.0})
+    queue_call(recorder, answer=True)
+    queue_call_again = dict(CALLER, id="main-1700000000.9")
+    recorder.handle_event(ev("ChannelCreated", 40, channel=queue_call_again))
+    recorder.handle_event(ev("ChannelDestroyed", 45, channel=queue_call_again, cause_txt="Normal Clearing"))
+    ended = [e for e in hot.bus.published if isinstance(e, CallEnded)]
+    assert [(e.outcome, e.wrapup_seconds) for e in ended] == [("answered", 7.0), ("ivr_abandoned", None)]
+
+
 def test_caller_who_hangs_up_in_the_queue_abandoned(hot: App) -> None:
     recorder = CallRecorder(hot.session_factory, hot.bus)
     queue_call(recorder, answer=False)
@@ -95,7 +105,8 @@ def test_screen_pop_carries_previous_calls_and_work_orders(hot: App) -> None:
     recorder.handle_event(ev("ChannelDestroyed", 1, channel=first, cause_txt="Normal Clearing"))
     queue_call(recorder, answer=True)
     [pop] = [e for e in hot.bus.published if isinstance(e, CallAnswered)]
-    assert [(p.call_id, p.outcome) for p in pop.previous_calls] == [("main-1699999999.1", "ivr_only")]
+    # hung up before the IVR was done (no route set): a call abandoned in the IVR
+    assert [(p.call_id, p.outcome) for p in pop.previous_calls] == [("main-1699999999.1", "ivr_abandoned")]
     assert pop.work_orders == ()  # none yet for this number
 
 

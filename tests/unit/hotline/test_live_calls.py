@@ -38,8 +38,9 @@ async def test_screen_pop_and_hangup_reach_the_agent_desk() -> None:
     call = feed.current_call("agent01")
     assert call is not None and (call.call_id, call.caller, call.queue) == ("c9", "13800138000", "urgent")
     assert feed.status("agent01").status == "on_call"
-    bus.publish(CallEnded("c9", "13800138000", "answered", "agent01", now))
+    bus.publish(CallEnded("c9", "13800138000", "answered", "agent01", now, wrapup_seconds=5))
     assert feed.status("agent01").status == "wrap_up"
+    assert feed.status("agent01").until is not None  # the desk counts the queue's wrap-up down
     assert feed.current_call("agent01").ended_at is not None  # type: ignore[union-attr]
 
 

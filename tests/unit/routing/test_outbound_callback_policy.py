@@ -6,6 +6,9 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
+from kernel.calling_hours import closed_days
+from kernel.settings import Settings
+from routing.calendar import ChineseWorkCalendar
 from routing.callback_policy import (
     CampaignPolicy,
     after_unreachable,
@@ -14,6 +17,7 @@ from routing.callback_policy import (
     judge,
     next_call_time,
     parse_windows,
+    policy_from_settings,
 )
 from routing.domain.enums import CallbackOutcome
 
@@ -124,3 +128,24 @@ def test_windows_from_settings_text_and_bad_policies() -> None:
         CampaignPolicy(acceptable_from=5, satisfied_from=4)
     with pytest.raises(ValueError, match="closes as"):
         CampaignPolicy(solved_unrated=CallbackOutcome.UNSATISFIED)
+
+
+def test_no_calls_on_public_holidays_but_on_weekends() -> None:
+    """National Day 2026 is 1–7 October (Thursday to Wednesday); Saturday 21 November is an ordinary weekend."""
+    policy = CampaignPolicy(closed=closed_days(ChineseWorkCalendar()))
+    national_day = datetime(2026, 10, 1, 2, 0, tzinfo=UTC)  # Thursday 10:00 in Haikou
+    assert not in_window(national_day, policy)
+    assert next_call_time(national_day, policy) == datetime(2026, 10, 8, 1, 0, tzinfo=UTC)  # 8 Oct, 09:00
+    assert in_window(haikou(21, 10), policy)  # a weekend: the hotline works and calls
+    weekdays_only = CampaignPolicy(closed=closed_days(ChineseWorkCalendar(), "non_workdays"))
+    assert next_call_time(haikou(21, 10), weekdays_only) == haikou(23, 9)
+    # The retry after a no-answer on the eve of the holiday waits for its end.
+    eve = datetime(2026, 9, 30, 11, 30, tzinfo=UTC)  # 30 September, 19:30
+    assert after_unreachable("no_answer", 1, eve, policy).at == datetime(2026, 10, 8, 1, 0, tzinfo=UTC)
+
+
+def test_the_policy_from_settings_skips_holidays() -> None:
+    settings = Settings(environment="test", secret_key="x")
+    assert not in_window(datetime(2026, 10, 2, 2, 0, tzinfo=UTC), policy_from_settings(settings))
+    every_day = policy_from_settings(Settings(environment="test", secret_key="x", callback_skip_days="none"))
+    assert in_window(datetime(2026, 10, 2, 2, 0, tzinfo=UTC), every_day)

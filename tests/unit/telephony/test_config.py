@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from telephony.config import MODULES, AgentAccount, SwitchConfig, render
+from telephony.switch import ANSI_CODE
 
 
 def _config(**kw: object) -> SwitchConfig:
@@ -59,7 +60,12 @@ def test_logged_in_agents_are_members_of_their_skill_queues() -> None:
 
 def test_dialplan_contract_with_the_ivr() -> None:
     ext = render(_config(fastagi_host="127.0.0.1", fastagi_port=4599))["extensions.conf"]
-    assert "exten => 12345,1,Answer()" in ext
+    # Every key is kept from the first moment (type-ahead, ivr/typeahead.py), until the IVR is done.
+    assert (
+        "exten => 12345,1,Set(HOTLINE_KEYS=)\n same => n,StoreDTMF(RX,HOTLINE_KEYS)\n same => n,Answer()"
+        in ext
+    )
+    assert " same => n,AGI(agi://127.0.0.1:4599/ivr)\n same => n,StoreDTMF(remove)" in ext
     assert " same => n,Set(HOTLINE_CALL_ID=${UNIQUEID})" in ext
     assert " same => n,AGI(agi://127.0.0.1:4599/ivr)" in ext
     assert " same => n,Goto(hotline-route,${HOTLINE_ROUTE},1)" in ext
@@ -67,9 +73,31 @@ def test_dialplan_contract_with_the_ivr() -> None:
         assert f"exten => {route}," in ext
     assert "Set(QUEUE_PRIO=" in ext
     assert "MixMonitor(${HOTLINE_RECORDING_FILE}.wav,r(" in ext
+    # A waiting caller's language key, back to the place they left.
+    exit_context = ext.split("\n[hotline-queue-exit]")[1].split("\n[")[0]
+    assert "exten => 2,1,Set(HOTLINE_LANG=en)" in exit_context
+    assert "Set(HOTLINE_REQUEUE_AT=${QUEUEPOSITION})" in exit_context
+    assert "{{ queue_timeout }}" not in ext and ",,,,${position})" in ext
+
+
+def test_no_colour_codes_in_cli_answers() -> None:
+    assert "nocolor = yes" in render(_config())["asterisk.conf"]
+    # what `queue show` printed before (hotline asterisk status showed it raw)
+    coloured = (
+        "agent1001 (ringinuse disabled)\x1b[0m (\x1b[1;32;40mNot in use\x1b[0m) \x1b[1;33;40m(login)\x1b[0m"
+    )
+    assert ANSI_CODE.sub("", coloured) == "agent1001 (ringinuse disabled) (Not in use) (login)"
 
 
 def test_direct_test_extensions_can_be_left_out() -> None:
     ext = render(_config(direct_extensions=False))["extensions.conf"]
     assert "12346" not in ext
     assert "include => hotline-direct" not in ext
+
+
+def test_the_queues_language_keys_are_the_menus() -> None:
+    """A waiting caller's language key is the dialplan's; it must say what the IVR's no-menu mode says."""
+    from ivr.model import builtin_menu
+    from telephony.config import DEFAULT_LANGUAGE_KEYS
+
+    assert dict(builtin_menu("hotline").direct.language_keys) == DEFAULT_LANGUAGE_KEYS
