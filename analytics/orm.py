@@ -24,40 +24,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db import Base, JSONType, UTCDateTime, metadata
+from routing.views import ORDER_METRICS
+from telephony.views import CALL_METRICS
 
 # The additive counts kept per day (see routing.views.ORDER_METRICS and telephony.views.CALL_METRICS).
-ROLLUP_METRICS = (
-    "orders_accepted",
-    "orders_urgent",
-    "answered_on_the_spot",
-    "received",
-    "responses_due",
-    "responses_late",
-    "resolutions_due",
-    "resolutions_late",
-    "resolved_by_unit",
-    "resolved_with_callback",
-    "closed",
-    "closed_first_contact",
-    "callbacks",
-    "satisfied",
-    "callback_attempts_unreachable",
-    "returns",
-    "returns_upheld",
-    "appeals",
-    "supervisions",
-    "supervisions_resolved",
-    "calls_offered",
-    "calls_queued",
-    "calls_answered",
-    "calls_abandoned_queue",
-    "calls_ended_in_ivr",
-    "calls_callback_requested",
-    "answered_within_15s",
-    "answer_wait_seconds",
-    "talk_seconds",
-    "missed_called_back",
-)
+ROLLUP_METRICS = ORDER_METRICS + CALL_METRICS
 
 kpi_daily = Table(
     "analytics_kpi_daily",
