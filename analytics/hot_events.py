@@ -1,10 +1,12 @@
 """Hot events (热点事件): many callers about one problem in one place within a short time, found as they
 arrive so that a supervisor can merge them (并单, 国办函〔2025〕66号) under one master order.
 
-Two orders are about the same problem when they are in the same street or town (routing's place names),
-within the window (2 hours), and either their descriptions are alike (character-bigram Jaccard ≥ 0.5:
-Chinese needs no word segmentation for this) or they name the same urgent problem (停电, 积水 … routing's
-urgent-class keywords) within the hour. Linked orders form a cluster; five or more make a hot event. Detection is pure
+Two orders are about the same problem when they are in the same compound (or, without one, the same
+address) of one street or town (routing's place names), within the window (2 hours), and either their
+descriptions are alike (character-bigram Jaccard ≥ 0.65: Chinese needs no word segmentation for this) or
+they name the same urgent problem (停电, 积水 … routing's urgent-class keywords) within the hour. At Haikou's
+volume a street sees the same everyday complaint from different buildings every hour, so the place is the
+compound; a power cut across a street shows up as one event per compound. Linked orders form a cluster; five or more make a hot event. Detection is pure
 (:func:`detect`), run live on each new order by :func:`watch`, and in bulk over history by :func:`scan`.
 """
 
@@ -22,6 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from analytics.migratory import compound_of
 from analytics.orm import HotEventRow
 from analytics.wiring import AnalyticsParts
 from routing.domain.events import WorkOrderAccepted
@@ -30,7 +33,7 @@ from routing.views import OrderBrief, PlaceWords, order_briefs, place_words
 log = logging.getLogger(__name__)
 WINDOW = timedelta(hours=2)
 MIN_SIZE = 5
-SIMILARITY = 0.5
+SIMILARITY = 0.65
 URGENT_WINDOW = timedelta(hours=1)  # an urgent problem (停电) links callers within the hour
 _PUNCT = re.compile(r"[\s，。、！？；：,.!?;:（）()“”\"'…]+")
 
@@ -97,6 +100,9 @@ def detect(
             continue
         group.sort(key=lambda o: o.accepted_at)
         grams = [bigrams(o.description) for o in group]
+        # Alike texts link only within one compound (or one address): at Haikou's volume a street sees the
+        # same everyday complaint from different buildings every hour; one problem is usually one place.
+        spots = [compound_of(o.location_text, places) or o.location_text for o in group]
         urgent = [places.urgent_class(o.description) for o in group]
         parent = list(range(len(group)))
         find = _finder(parent)
@@ -104,6 +110,8 @@ def detect(
             for j in range(i + 1, len(group)):
                 if group[j].accepted_at - group[i].accepted_at > window:
                     break
+                if spots[i] != spots[j]:
+                    continue
                 close = group[j].accepted_at - group[i].accepted_at <= URGENT_WINDOW
                 one_problem = close and urgent[i] is not None and urgent[i] == urgent[j]
                 same = one_problem or jaccard(grams[i], grams[j]) >= similarity
