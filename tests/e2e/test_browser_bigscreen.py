@@ -45,7 +45,7 @@ def site(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     parts = build(hot)
     refresh(parts, None)
     scan(parts, clock.now() - timedelta(days=3), clock.now())
-    web = create_web_app(hot, components=("routing.api", "agent_ui.app"))
+    web = create_web_app(hot, components=("routing.api", "agent_ui.app", "analytics.api"))
     web.state.ui_sse_lifetime = 60.0
     try:
         with serving(web) as base:
@@ -61,7 +61,10 @@ def page(site: tuple[str, App]) -> Iterator[Any]:
     base, _hot = site
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        pg = browser.new_page(viewport={"width": 1920, "height": 1080})
+        # Playwright's polling predicates are evaluated strings, which the site's CSP (script-src 'self')
+        # rightly refuses; the test context bypasses the CSP, the pages themselves need no exception.
+        context = browser.new_context(viewport={"width": 1920, "height": 1080}, bypass_csp=True)
+        pg = context.new_page()
         pg.on("pageerror", lambda e: print("page error:", e))
         pg.goto(f"{base}/login")
         pg.fill("#username", "leader1")
