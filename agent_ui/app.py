@@ -15,7 +15,9 @@ from agent_ui.parts import DeskParts
 from agent_ui.rendering import render
 from agent_ui.routes import (
     admin,
+    analytics_pages,
     auth,
+    bigscreen,
     callbacks,
     dept,
     desk,
@@ -51,6 +53,8 @@ def install(web: FastAPI, hot: DeskParts) -> None:
         orders,
         recordings,
         admin,
+        bigscreen,
+        analytics_pages,
     ):
         web.include_router(module.router, include_in_schema=False)
     web.add_exception_handler(NotAuthenticated, _to_login)

@@ -29,6 +29,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "nav.desk": ("座席工作台", "Agent desk"),
     "nav.inbox": ("单位待办", "Unit inbox"),
     "nav.wallboard": ("监控大屏", "Wallboard"),
+    "nav.bigscreen": ("指挥大屏", "Command screen"),
+    "nav.analytics": ("数据分析", "Analytics"),
     "nav.rulings": ("退单与审批", "Rulings & approvals"),
     "nav.negotiations": ("协商派单", "Negotiation"),
     "nav.callbacks": ("回访", "Callbacks"),

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from routing.domain.enums import (
     OPEN_STATES,
     AssignmentRole,
-    CardColor,
     OrderState,
     RequestStatus,
     SupervisionState,
@@ -23,7 +22,6 @@ from routing.orm import (
     Unit,
     order_alarms,
     order_assignments,
-    order_cards,
     order_requests,
     order_supervisions,
     work_orders,
@@ -87,6 +85,7 @@ def unit_inbox(session: Session, unit_code: str) -> list[OrderRow]:
             order_assignments.c.unit_code == unit_code,
             order_assignments.c.active.is_(True),
             work_orders.c.state.in_([*OPEN_STATE_VALUES, OrderState.RESOLVED.value]),
+            work_orders.c.merged_into.is_(None),  # a merged order is answered through its master (并单)
         )
         .order_by(
             order_assignments.c.acknowledged_at.is_not(None), work_orders.c.response_due_at, work_orders.c.id
@@ -323,67 +322,6 @@ def unit_name(session: Session, code: str | None) -> str:
         return ""
     unit = session.get(Unit, code)
     return unit.name if unit else code
-
-
-@dataclass(frozen=True)
-class UnitScore:
-    received: int
-    responded_in_time: int
-    resolved: int
-    callbacks: int
-    satisfied: int
-    yellow_cards: int = 0
-    red_cards: int = 0
-
-
-def unit_score(session: Session, unit_code: str, since: datetime) -> UnitScore:
-    """The unit's figures since a date: orders received, responded in time, resolved, callbacks, satisfied."""
-    from routing.orm import order_callbacks
-
-    received = session.execute(
-        select(work_orders.c.response_due_at, work_orders.c.responded_at, work_orders.c.resolved_at)
-        .join(order_assignments, order_assignments.c.order_id == work_orders.c.id)
-        .where(
-            order_assignments.c.unit_code == unit_code,
-            order_assignments.c.assigned_at >= since,
-            order_assignments.c.role == AssignmentRole.LEAD.value,
-        )
-    ).all()
-    in_time = sum(
-        1 for r in received if r.responded_at and r.response_due_at and r.responded_at <= r.response_due_at
-    )
-    resolved = sum(1 for r in received if r.resolved_at)
-    cbs = (
-        session.execute(
-            select(order_callbacks.c.outcome).where(
-                order_callbacks.c.unit_code == unit_code,
-                order_callbacks.c.at >= since,
-                order_callbacks.c.excluded_from_scores.is_(False),
-                order_callbacks.c.outcome != "unreachable",
-            )
-        )
-        .scalars()
-        .all()
-    )
-    satisfied = sum(1 for o in cbs if o in ("satisfied", "basically_satisfied"))
-    cards = dict(
-        session.execute(
-            select(order_cards.c.color, func.count())
-            .where(order_cards.c.unit_code == unit_code, order_cards.c.issued_at >= since)
-            .group_by(order_cards.c.color)
-        )
-        .tuples()
-        .all()
-    )
-    return UnitScore(
-        len(received),
-        in_time,
-        resolved,
-        len(cbs),
-        satisfied,
-        int(cards.get(CardColor.YELLOW.value, 0)),
-        int(cards.get(CardColor.RED.value, 0)),
-    )
 
 
 @dataclass(frozen=True)

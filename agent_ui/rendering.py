@@ -26,6 +26,8 @@ NAV = (
     ("/desk", "nav.desk", {Role.AGENT, Role.SUPERVISOR, Role.ADMIN}),
     ("/dept/inbox", "nav.inbox", {Role.DEPT_HANDLER, Role.DEPT_HEAD}),
     ("/supervisor/wallboard", "nav.wallboard", {Role.SUPERVISOR, Role.ADMIN}),
+    ("/bigscreen", "nav.bigscreen", {Role.SUPERVISOR, Role.ADMIN}),
+    ("/analytics", "nav.analytics", {Role.SUPERVISOR, Role.ADMIN}),
     ("/supervisor/rulings", "nav.rulings", {Role.SUPERVISOR, Role.ADMIN}),
     ("/supervisor/negotiations", "nav.negotiations", {Role.SUPERVISOR, Role.ADMIN}),
     ("/supervisor/callbacks", "nav.missed", {Role.SUPERVISOR, Role.ADMIN}),

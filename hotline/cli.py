@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.progress import Progress
 
 import agent_ui.cli
+import analytics.cli
+import analytics.demo.cli
 import asr.cli
 import ivr.cli
 import recordings.cli
@@ -21,10 +23,12 @@ import routing.catalogue_cli
 import routing.kb.cli
 import routing.suggest.cli
 import telephony.cli
+from analytics.wiring import AnalyticsParts
 from hotline import campaign
 from hotline.bootstrap import App, bootstrap
 from hotline.logs import configure_logging
 from hotline.roles import ROLES, run_from_cli
+from hotline.wiring import analytics_parts
 from ivr.service import IvrServices
 from kernel.cli import PartsProvider, parts
 from kernel.core import Core
@@ -47,6 +51,8 @@ app.add_typer(agent_ui.cli.app, name="users")
 app.add_typer(routing.callback_cli.app, name="callbacks")
 app.add_typer(routing.apikeys_cli.app, name="apikeys")
 app.add_typer(routing.catalogue_cli.app, name="catalogue")
+app.add_typer(analytics.cli.app, name="analytics")
+app.add_typer(analytics.demo.cli.app, name="demo")
 campaign.add_commands(routing.callback_cli.app)
 
 
@@ -73,6 +79,7 @@ def root(ctx: typer.Context) -> None:
             Core: lambda: the_app().core,
             RoutingParts: lambda: the_app().routing,
             RecordingsParts: lambda: the_app().recordings,
+            AnalyticsParts: lambda: analytics_parts(the_app()),
             IvrServices: ivr_services,
         }
     )

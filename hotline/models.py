@@ -9,6 +9,7 @@ from __future__ import annotations
 
 def import_all() -> None:
     import agent_ui.orm  # noqa: F401 - imported for its tables
+    import analytics.orm  # noqa: F401
     import asr.orm  # noqa: F401
     import kernel.outbox  # noqa: F401
     import recordings.orm  # noqa: F401

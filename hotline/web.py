@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request, Response
 
 from agent_ui import app as desk_app
 from hotline.bootstrap import App
+from hotline.wiring import install_analytics
 from kernel.http_edge import install_edge
 from kernel.metrics import exposition
 from recordings import api as recordings_api
@@ -31,6 +32,7 @@ def _mounts(app: App) -> dict[str, Callable[[FastAPI], None]]:
         "routing.suggest.api": lambda web: suggest_api.install(web, app.routing),
         "recordings.api": lambda web: recordings_api.install(web, app.recordings),
         "agent_ui.app": lambda web: desk_app.install(web, app.desk),
+        "analytics.api": lambda web: install_analytics(web, app),
     }
 
 
@@ -41,6 +43,7 @@ WEB_COMPONENTS = (
     "routing.suggest.api",
     "recordings.api",
     "agent_ui.app",
+    "analytics.api",
 )
 
 

@@ -5,12 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from asr.events import CallTranscriptClosed
 from hotline.bootstrap import App
+
+if TYPE_CHECKING:
+    from analytics.wiring import AnalyticsParts
 from hotline.live_calls import LiveAssist
 from ivr.orders import order_number_from_keys
 from ivr.service import IvrServices
@@ -100,3 +106,38 @@ class RoutingOrderLookup:
 
 def ivr_services(app: App) -> IvrServices:
     return IvrServices.from_core(app.core, app.routing.calendar, RoutingOrderLookup(app.session_factory))
+
+
+def analytics_announcer(app: App) -> Callable[[str, Any], None]:
+    """Playbooks put their announcement on the line through the IVR's operator file (analytics never
+    imports the IVR)."""
+    from analytics.wiring import Announcement
+    from ivr import announcements as ivr_file
+
+    path = ivr_file.default_announcements_path(app.settings.data_dir)
+
+    def announce(ident: str, ann: Announcement | None) -> None:
+        if ann is None:
+            ivr_file.remove_announcement(path, ident)
+            return
+        text = {"zh": ann.text_zh, "en": ann.text_en}
+        item = ivr_file.Announcement(
+            id=ident, starts_at=ann.starts_at, ends_at=ann.ends_at, text=text, detail=text, on_press=None
+        )
+        ivr_file.upsert_announcement(path, item)
+
+    return announce
+
+
+def analytics_parts(app: App) -> AnalyticsParts:
+    from analytics.wiring import build
+
+    return build(app, analytics_announcer(app))
+
+
+def install_analytics(web: FastAPI, app: App) -> None:
+    """KPIs, the big screen, hot events, forecasts and playbooks; API keys checked by routing's key store."""
+    from analytics.api import install
+    from routing.apikeys import authenticate
+
+    install(web, app, lambda key: authenticate(app.session_factory, key), announcer=analytics_announcer(app))

@@ -99,3 +99,26 @@ class YamlAnnouncements:
                 self._items = []
             self._seen = stamp
         return [a for a in self._items if a.live(now)]
+
+
+def write_announcements(path: Path, items: list[Announcement]) -> None:
+    """Replace the file atomically (the engine may read it during a call at any moment)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = AnnouncementFile(announcements=items).model_dump(mode="json", exclude_none=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def upsert_announcement(path: Path, item: Announcement) -> None:
+    """Add an announcement or replace the one with the same id (e.g. a supervisor's event playbook)."""
+    items = [a for a in read_announcements(path) if a.id != item.id]
+    write_announcements(path, [*items, item])
+
+
+def remove_announcement(path: Path, ident: str) -> bool:
+    items = read_announcements(path)
+    kept = [a for a in items if a.id != ident]
+    if len(kept) != len(items):
+        write_announcements(path, kept)
+    return len(kept) != len(items)

@@ -217,12 +217,13 @@ work_orders = Table(
     Column("redo_count", Integer, nullable=False, default=0),
     Column("escalation_level", Integer, nullable=False, default=0),
     Column("dispatch_round", Integer, nullable=False, default=0),
+    Column("merged_into", String(32), index=True),
     Column("accepted_at", UTCDateTime, nullable=False, index=True),
     Column("accepted_by", String(64), nullable=False),
     Column("first_dispatched_at", UTCDateTime),
     Column("responded_at", UTCDateTime),
-    Column("resolved_at", UTCDateTime),
-    Column("closed_at", UTCDateTime),
+    Column("resolved_at", UTCDateTime, index=True),  # the KPIs count resolutions and closures per day
+    Column("closed_at", UTCDateTime, index=True),
     Column("response_due_at", UTCDateTime),
     Column("resolution_due_at", UTCDateTime),
     Column("updated_at", UTCDateTime),
@@ -239,7 +240,7 @@ order_assignments = Table(
     Column("order_id", ForeignKey("work_orders.id"), nullable=False, index=True),
     Column("unit_code", ForeignKey("units.code"), nullable=False),
     Column("role", _enum(enums.AssignmentRole), nullable=False),
-    Column("assigned_at", UTCDateTime, nullable=False),
+    Column("assigned_at", UTCDateTime, nullable=False, index=True),
     Column("round", Integer, nullable=False),
     Column("acknowledged_at", UTCDateTime),
     Column("acknowledged_by", String(64)),
@@ -260,6 +261,7 @@ order_deadlines = Table(
     Column("created_at", UTCDateTime),
     Column("fired_at", UTCDateTime),
     Column("cancelled_at", UTCDateTime),
+    Index("ix_order_deadlines_due_at", "due_at"),  # the KPIs count settled deadlines by the day due
     # The scheduler's only query: pending deadlines by due time. A partial index keeps it small.
     Index(
         "ix_order_deadlines_pending_due",
@@ -308,7 +310,7 @@ order_callbacks = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("order_id", ForeignKey("work_orders.id"), nullable=False, index=True),
-    Column("at", UTCDateTime, nullable=False),
+    Column("at", UTCDateTime, nullable=False, index=True),
     Column("by", String(64), nullable=False),
     Column("by_role", String(32), nullable=False),
     Column("outcome", _enum(enums.CallbackOutcome), nullable=False),

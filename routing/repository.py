@@ -32,6 +32,13 @@ class WorkOrderRepository:
             raise NotFound(f"工单 {number} 不存在", f"work order {number} does not exist", number=number)
         return order
 
+    def merged_into(self, master: str) -> list[WorkOrder]:
+        """The orders merged under ``master`` (并单), locked like :meth:`get`."""
+        stmt = select(WorkOrder).where(work_orders.c.merged_into == master).order_by(work_orders.c.id)
+        if self._locking:
+            stmt = stmt.with_for_update(of=work_orders)
+        return list(self.session.scalars(stmt))
+
     def get_by_id(self, order_id: int, *, for_update: bool = True) -> WorkOrder:
         stmt = select(WorkOrder).where(work_orders.c.id == order_id)
         if for_update and self._locking:

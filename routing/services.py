@@ -16,7 +16,7 @@ from routing.dispatch import Routing
 from routing.domain.enums import CaseType, Urgency
 from routing.domain.errors import InvalidInput
 from routing.domain.model import Actor, Target, WorkOrder
-from routing.lifecycle import Apply, Command
+from routing.lifecycle import Apply, Command, Resolve
 from routing.orm import Category, work_orders
 from routing.repository import NumberAllocator, WorkOrderRepository
 from routing.service_base import RoutingContext, ServiceBase
@@ -137,6 +137,8 @@ class WorkOrderService(ServiceBase):
         units = command.units()
         if units:
             self._check_units_now(units)
+        if isinstance(command, Resolve):
+            return self._resolve_with_merged(command, actor)
 
         def change(order: WorkOrder) -> None:
             now = self.ctx.clock.now()
@@ -158,6 +160,60 @@ class WorkOrderService(ServiceBase):
             route=route,
             check=lambda order: self.dispatch_check(order.category_id, order.district, now),
         )
+
+    def _resolve_with_merged(self, command: Resolve, actor: Actor) -> WorkOrder:
+        """办结. Orders merged under this one (并单) are resolved with the same reply in the same transaction,
+        so every caller gets the answer and a satisfaction callback."""
+
+        def attempt() -> WorkOrder:
+            with self._unit_of_work() as (_session, repo, touched):
+                now = self.ctx.clock.now()
+                order = repo.get(command.number)
+                command.apply(order, actor, self._apply(now))
+                touched.append(order)
+                for member in repo.merged_into(command.number):
+                    if member.is_open:
+                        member.resolve_as_merged(actor, now, command.number, command.reply)
+                        touched.append(member)
+            return order
+
+        return self._retrying(attempt)
+
+    def merge(self, master: str, members: list[str], actor: Actor) -> WorkOrder:
+        """并单: merge repeat complaints under ``master``; each order's history records it."""
+        members = sorted({m.strip().upper() for m in members if m.strip()} - {master})
+
+        def attempt() -> WorkOrder:
+            with self._unit_of_work() as (_session, repo, touched):
+                now = self.ctx.clock.now()
+                head = repo.get(master)
+                head.absorb(actor, now, members)
+                touched.append(head)
+                for number in members:
+                    member = repo.get(number)
+                    member.merge_into(actor, now, master)
+                    touched.append(member)
+            return head
+
+        return self._retrying(attempt)
+
+    def unmerge(self, number: str, actor: Actor, reason: str) -> WorkOrder:
+        """Take one order out of its master; its own clocks start again."""
+
+        def attempt() -> WorkOrder:
+            with self._unit_of_work() as (_session, repo, touched):
+                now = self.ctx.clock.now()
+                order = repo.get(number)
+                master = order.merged_into
+                order.unmerge(actor, now, reason, self.ctx.policy, self.ctx.calendar)
+                touched.append(order)
+                if master:
+                    head = repo.get(master)
+                    head.release(actor, now, number, reason)
+                    touched.append(head)
+            return order
+
+        return self._retrying(attempt)
 
     def get(self, number: str) -> WorkOrder:
         with self.ctx.session_factory() as session:

@@ -11,6 +11,12 @@ mkdir -p "$HOTLINE_DATA_DIR"
 $BIN/hotline db upgrade
 $BIN/hotline seed
 $BIN/hotline kb load            # the knowledge base's Haikou seed articles (idempotent: by key)
+# A living history for a newcomer: HOTLINE_DEMO_DAYS=90 make run writes 90 days of Haikou-shaped demo calls
+# and orders (marked as demo; `hotline demo remove` deletes them). HOTLINE_DEMO_SCALE=1.0 is Haikou's full
+# ~5,200 calls a day (minutes to generate); the default 0.25 takes about two minutes for 90 days.
+if [ -n "${HOTLINE_DEMO_DAYS:-}" ]; then
+  $BIN/hotline demo generate --days "$HOTLINE_DEMO_DAYS" --scale "${HOTLINE_DEMO_SCALE:-0.25}"
+fi
 # Demo accounts, one per role, printed once. In development they share a documented demo password.
 if [ "${HOTLINE_ENVIRONMENT:-development}" = development ]; then
   $BIN/hotline users demo --fixed

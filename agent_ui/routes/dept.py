@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from agent_ui.deps import CsrfChecked, DeptUser, Hot, Lang, WebUser
 from agent_ui.forms import domain_message, parse_int, text_required
 from agent_ui.parts import DeskParts
-from agent_ui.queries import open_supervisions, unit_inbox, unit_name, unit_score
+from agent_ui.queries import open_supervisions, unit_inbox, unit_name
 from agent_ui.rendering import render
 from agent_ui.routes.desk import actor_of
 from agent_ui.rules_queries import inbox_cards
@@ -31,6 +31,7 @@ from routing.lifecycle import (
     Resolve,
     StartWork,
 )
+from routing.views import unit_scores
 
 router = APIRouter()
 
@@ -66,7 +67,7 @@ def _inbox(
     with hot.session_factory() as session:
         rows = unit_inbox(session, unit)
         sups = open_supervisions(session, unit)
-        score = unit_score(session, unit, now - timedelta(days=30))
+        score = unit_scores(session, now - timedelta(days=30), now, unit_code=unit)[0]
         name = unit_name(session, unit)
         cards = inbox_cards(session, unit)
     ctx: dict[str, Any] = {

@@ -21,6 +21,7 @@ from agent_ui.rendering import render
 from agent_ui.routes.desk import actor_of
 from agent_ui.rules_queries import cards_since
 from agent_ui.streams import sse_response
+from analytics.hot_events import HotEventDetected
 from routing.domain import events as ev
 from routing.domain.enums import AssignmentRole, OrderState, RequestKind
 from routing.domain.errors import DomainError
@@ -83,6 +84,13 @@ async def wallboard_stream(request: Request, user: SupervisorUser, hot: Hot, lan
                 "level": event.level,
                 "unit": event.unit_code,
                 "message": event.message_zh,
+                "time": event.at.astimezone(tz).strftime("%H:%M:%S"),
+            }
+            return "alarm", json.dumps(data, ensure_ascii=False)
+        if isinstance(event, HotEventDetected):  # many callers about one problem: a live alert to merge
+            data = {
+                "kind": "hot_event",
+                "message": f"热点事件：{event.place} · {event.summary}（{event.size}件）",
                 "time": event.at.astimezone(tz).strftime("%H:%M:%S"),
             }
             return "alarm", json.dumps(data, ensure_ascii=False)

@@ -13,7 +13,7 @@ from routing.api.deps import ClientDep, HotDep, SessionDep, require
 from routing.api.orders import STAFF
 from routing.api.shapes import RoutingQuery
 from routing.orm import Category, Unit, order_alarms, work_orders
-from routing.scores import unit_scores
+from routing.views import unit_scores
 
 router = APIRouter(prefix="/api", tags=["reference"])
 

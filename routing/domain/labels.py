@@ -30,4 +30,6 @@ ACTION_LABELS_ZH = {
     "object": "提出派单异议",
     "negotiate": "协商派单",
     "emergency_transfer": "紧急热线转接",
+    "merge": "并单",
+    "unmerge": "取消并单",
 }

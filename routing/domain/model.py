@@ -19,9 +19,10 @@ from routing.domain.enums import (
     DeadlineKind,
     OrderState,
 )
-from routing.domain.errors import Conflict, InvalidInput
+from routing.domain.errors import Conflict, IllegalTransition, InvalidInput
 from routing.domain.escalation import Escalation
 from routing.domain.labels import ACTION_LABELS_ZH, STATE_LABELS_ZH
+from routing.domain.merging import Merging
 from routing.domain.objections import Objections
 from routing.domain.order_base import WorkOrderBase, _require_text
 from routing.domain.records import (
@@ -64,7 +65,7 @@ __all__ = [
 
 
 @dataclass(eq=False)
-class WorkOrder(Escalation, UnitRequests, Objections):
+class WorkOrder(Escalation, UnitRequests, Objections, Merging):
     """The aggregate: intake, dispatch and the unit's work here; requests and callbacks in
     :mod:`routing.domain.unit_requests`; returns, objections and negotiation in
     :mod:`routing.domain.objections`; deadlines, escalation and cards in :mod:`routing.domain.escalation`."""
@@ -150,6 +151,11 @@ class WorkOrder(Escalation, UnitRequests, Objections):
     def resolve(self, actor: Actor, now: datetime, unit_code: str, reply: str) -> None:
         """办结: the lead unit resolves with its reply to the citizen. A callback is now due."""
         self._require("resolve", OrderState.ACKNOWLEDGED, OrderState.IN_PROGRESS)
+        if self.merged_into is not None:
+            raise IllegalTransition(
+                f"工单 {self.number} 已并入 {self.merged_into}，由主单统一办结",
+                f"work order {self.number} is merged into {self.merged_into}; the master is resolved instead",
+            )
         self._require_lead(actor, unit_code)
         _require_text(reply, "办理结果答复", "reply")
         for d in self.pending_deadlines():

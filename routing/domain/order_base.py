@@ -83,6 +83,7 @@ class WorkOrderBase:
     redo_count: int = 0
     escalation_level: int = 0
     dispatch_round: int = 0
+    merged_into: str | None = None  # the master order's number when merged (并单)
     first_dispatched_at: datetime | None = None
     responded_at: datetime | None = None
     resolved_at: datetime | None = None

@@ -17,7 +17,7 @@ from routing.domain.errors import IllegalTransition, InvalidInput
 from routing.domain.model import Actor
 from routing.lifecycle import Acknowledge, RecordCallback, Resolve, StartWork
 from routing.orm import Category, order_audit, work_orders
-from routing.scores import unit_scores
+from routing.views import unit_scores
 
 AGENT = Actor("agent007", "agent")
 
