@@ -129,6 +129,8 @@ async def campaign_role(app: App, stop: asyncio.Event) -> AsyncIterator[None]:
 
 @contextlib.asynccontextmanager
 async def scheduler_role(app: App, stop: asyncio.Event) -> AsyncIterator[None]:
+    from analytics.jobs import run_jobs
+    from hotline.wiring import analytics_parts
     from recordings.jobs import daily_recordings_jobs
 
     halt = threading.Event()
@@ -141,11 +143,14 @@ async def scheduler_role(app: App, stop: asyncio.Event) -> AsyncIterator[None]:
     thread.start()
     # Sweep, compress and apply retention once a day (one process of several claims the day).
     jobs = asyncio.create_task(daily_recordings_jobs(app.recordings), name="recordings-jobs")
+    # The KPI roll-up, scheduled reports and playbook windows (each report written once, whoever runs it).
+    analytics = asyncio.create_task(run_jobs(analytics_parts(app), stop), name="analytics-jobs")
     try:
         yield
     finally:
         halt.set()
         jobs.cancel()
+        analytics.cancel()
         await asyncio.to_thread(thread.join, 5)
 
 
