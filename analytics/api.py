@@ -123,14 +123,11 @@ async def _analytics_error(_request: Request, exc: Exception) -> Response:
 def install(
     web: FastAPI, host: AnalyticsHost, authenticate: Authenticate, announcer: Announcer | None = None
 ) -> AnalyticsParts:
-    """Mount the API, keep the parts on ``web.state.analytics`` (the desk's pages read them there) and
-    start watching new orders for hot events."""
-    from analytics.hot_events import watch
-
+    """Mount the API and keep the parts on ``web.state.analytics`` (the desk's pages read them there).
+    New orders are watched for hot events by the scheduler role (``HotEventWatcher``), not here."""
     parts = build(host, announcer)
     web.state.analytics = parts
     web.state.analytics_authenticate = authenticate
     web.add_exception_handler(AnalyticsError, _analytics_error)
     web.include_router(router)
-    watch(parts)
     return parts

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from analytics.migratory import compound_of
 from analytics.orm import HotEventRow
 from analytics.wiring import AnalyticsParts
+from kernel.events import wire
 from routing.domain.events import WorkOrderAccepted
 from routing.views import OrderBrief, PlaceWords, order_briefs, place_words
 
@@ -38,6 +39,7 @@ URGENT_WINDOW = timedelta(hours=1)  # an urgent problem (停电) links callers w
 _PUNCT = re.compile(r"[\s，。、！？；：,.!?;:（）()“”\"'…]+")
 
 
+@wire("analytics.hot_event_detected")
 @dataclass(frozen=True)
 class HotEventDetected:
     """Published on the bus when a hot event appears or grows (the supervisor's screens alert live)."""
@@ -272,28 +274,64 @@ def _dedupe(clusters: list[Cluster]) -> list[Cluster]:
     return sorted(kept, key=lambda c: c.members[0].accepted_at)
 
 
-def watch(parts: AnalyticsParts) -> None:
-    """Look for a hot event around each new order (on the bus, after the intake committed)."""
-    lock = threading.Lock()
+class HotEventWatcher:
+    """Looks for hot events around new orders, off the intake's path.
 
-    def on_accepted(event: WorkOrderAccepted) -> None:
+    New orders are noted as their ``WorkOrderAccepted`` events arrive (from any process, through the
+    broker); every ``debounce_s`` at most, one scan of the last two hours looks at the clusters that hold
+    one of them, stores them and alerts supervisors (``HotEventDetected``). One process runs it (the
+    scheduler role, under a lease), so a scan never competes with an intake for the database and two
+    processes never report the same event."""
+
+    def __init__(self, parts: AnalyticsParts, *, debounce_s: float = 2.0) -> None:
+        self.parts = parts
+        self.debounce_s = debounce_s
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+
+    def install(self) -> HotEventWatcher:
+        self.parts.bus.subscribe(WorkOrderAccepted, self.on_accepted)
+        return self
+
+    def on_accepted(self, event: WorkOrderAccepted) -> None:
+        with self._lock:
+            self._pending.add(event.order_number)
+        self._wake.set()
+
+    def scan_pending(self) -> list[HotEvent]:
+        """One scan for the orders noted since the last one; returns the events found new."""
+        with self._lock:
+            numbers, self._pending = self._pending, set()
+        self._wake.clear()
+        if not numbers:
+            return []
+        parts = self.parts
         now = parts.clock.now()
-        try:
-            with lock, parts.session_factory() as session:
-                places = place_words(session)
-                clusters = [
-                    c
-                    for c in detect(order_briefs(session, now - WINDOW, now + timedelta(seconds=1)), places)
-                    if event.order_number in c.numbers
-                ]
-            if not clusters:
-                return
-            with parts.write_session_factory() as session, session.begin():
-                changed = store(session, clusters, now)
-            for hot, fresh in changed:
-                if fresh:
-                    parts.bus.publish(HotEventDetected(hot.id, hot.place, hot.summary, hot.size, now))
-        except Exception:
-            log.exception("hot-event detection failed for a new order")
+        with parts.session_factory() as session:
+            places = place_words(session)
+            clusters = [
+                c
+                for c in detect(order_briefs(session, now - WINDOW, now + timedelta(seconds=1)), places)
+                if numbers & set(c.numbers)
+            ]
+        if not clusters:
+            return []
+        with parts.write_session_factory() as session, session.begin():
+            changed = store(session, clusters, now)
+        fresh = [hot for hot, is_new in changed if is_new]
+        for hot in fresh:
+            parts.bus.publish(HotEventDetected(hot.id, hot.place, hot.summary, hot.size, now))
+        return fresh
 
-    parts.bus.subscribe(WorkOrderAccepted, on_accepted)
+    def run(self, stop: threading.Event) -> None:
+        """Until ``stop`` is set: wait for new orders, let a burst settle, scan."""
+        while not stop.is_set():
+            if not self._wake.wait(timeout=0.5):
+                continue
+            if stop.wait(self.debounce_s):
+                return
+            try:
+                self.scan_pending()
+            except Exception:
+                log.exception("hot-event detection failed; the next new order tries again")

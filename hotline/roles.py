@@ -32,6 +32,8 @@ from kernel.lease import Lease
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from analytics.wiring import AnalyticsParts
+
 log = logging.getLogger(__name__)
 
 ROLES = ("web", "telephony", "campaign", "scheduler", "ivr", "asr")
@@ -144,14 +146,39 @@ async def scheduler_role(app: App, stop: asyncio.Event) -> AsyncIterator[None]:
     # Sweep, compress and apply retention once a day (one process of several claims the day).
     jobs = asyncio.create_task(daily_recordings_jobs(app.recordings), name="recordings-jobs")
     # The KPI roll-up, scheduled reports and playbook windows (each report written once, whoever runs it).
-    analytics = asyncio.create_task(run_jobs(analytics_parts(app), stop), name="analytics-jobs")
+    parts = analytics_parts(app)
+    analytics = asyncio.create_task(run_jobs(parts, stop), name="analytics-jobs")
+    # Hot events around new orders: one scheduler process watches (its lease), off the intakes' path.
+    hot_events = asyncio.create_task(_watch_hot_events(app, parts, stop, halt), name="hot-events")
     try:
         yield
     finally:
         halt.set()
         jobs.cancel()
         analytics.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(hot_events, 5)
         await asyncio.to_thread(thread.join, 5)
+
+
+async def _watch_hot_events(
+    app: App, parts: AnalyticsParts, stop: asyncio.Event, halt: threading.Event
+) -> None:
+    from analytics.hot_events import HotEventWatcher
+
+    watcher = HotEventWatcher(parts).install()
+    lease = Lease(app.engine, "hot-events")
+    acquired = asyncio.create_task(lease.acquire(announce=False))
+    halted = asyncio.create_task(asyncio.to_thread(halt.wait))
+    await asyncio.wait({acquired, halted}, return_when="FIRST_COMPLETED")
+    if not acquired.done():
+        acquired.cancel()
+        return
+    halted.cancel()
+    try:
+        await asyncio.to_thread(watcher.run, halt)
+    finally:
+        await asyncio.to_thread(lease.release)
 
 
 @contextlib.asynccontextmanager

@@ -67,7 +67,7 @@ def _inbox(
     with hot.session_factory() as session:
         rows = unit_inbox(session, unit)
         sups = open_supervisions(session, unit)
-        score = unit_scores(session, now - timedelta(days=30), now, unit_code=unit)[0]
+        score = unit_scores(session, now - timedelta(days=30), None, unit_code=unit)[0]  # up to this moment
         name = unit_name(session, unit)
         cards = inbox_cards(session, unit)
     ctx: dict[str, Any] = {

@@ -5,6 +5,7 @@ hot event is merged from its page. Screenshots go to docs/screenshots/."""
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -12,9 +13,17 @@ from typing import Any
 
 import pytest
 
-from agent_ui.testing import CHROMIUM, CHROMIUM_ARGS, TEST_PASSWORD, demo_accounts, serving, why_no_browser
+from agent_ui.testing import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TEST_PASSWORD,
+    demo_accounts,
+    serving,
+    wait_js,
+    why_no_browser,
+)
 from analytics.demo.generator import DemoGenerator
-from analytics.hot_events import scan
+from analytics.hot_events import HotEventWatcher, scan
 from analytics.rollup import refresh
 from analytics.wiring import build
 from hotline.bootstrap import App
@@ -47,10 +56,17 @@ def site(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     scan(parts, clock.now() - timedelta(days=3), clock.now())
     web = create_web_app(hot, components=("routing.api", "agent_ui.app", "analytics.api"))
     web.state.ui_sse_lifetime = 60.0
+    # What the scheduler role runs: new orders watched for hot events, off the intakes' path.
+    halt = threading.Event()
+    watcher = HotEventWatcher(web.state.analytics, debounce_s=0.2).install()
+    watching = threading.Thread(target=watcher.run, args=(halt,), daemon=True)
+    watching.start()
     try:
         with serving(web) as base:
             yield base, hot
     finally:
+        halt.set()
+        watching.join(10)
         hot.close()
 
 
@@ -81,7 +97,7 @@ def test_the_wall_draws_the_snapshot_and_the_map_of_four_districts(site: tuple[s
     base, _hot = site
     snapshot = page.request.get(f"{base}/bigscreen/data").json()
     page.goto(f"{base}/bigscreen")
-    page.wait_for_function("document.body.dataset.snapshotAt !== undefined", timeout=30_000)
+    wait_js(page, "document.body.dataset.snapshotAt !== undefined", timeout_s=30)
     orders = page.get_by_test_id("bs-orders").inner_text()
     assert orders.replace(",", "") == str(snapshot["today"]["orders_accepted"])
     names = page.evaluate(
@@ -96,7 +112,7 @@ def test_the_wall_draws_the_snapshot_and_the_map_of_four_districts(site: tuple[s
 def test_a_new_order_reaches_the_wall_without_a_reload(site: tuple[str, App], page: Any) -> None:
     base, hot = site
     page.goto(f"{base}/bigscreen")
-    page.wait_for_function("document.body.dataset.snapshotAt !== undefined", timeout=30_000)
+    wait_js(page, "document.body.dataset.snapshotAt !== undefined", timeout_s=30)
     before = int(page.get_by_test_id("bs-orders").inner_text().replace(",", ""))
     hot.work_orders.intake(
         IntakeCommand(
@@ -107,16 +123,17 @@ def test_a_new_order_reaches_the_wall_without_a_reload(site: tuple[str, App], pa
         ),
         Actor("agent1", "agent"),
     )
-    page.wait_for_function(
+    wait_js(
+        page,
         f"parseInt(document.querySelector('[data-testid=bs-orders]').textContent.replace(/,/g, '')) === {before + 1}",
-        timeout=30_000,
+        timeout_s=30,
     )
 
 
 def test_a_hot_event_is_detected_live_and_merged_from_its_page(site: tuple[str, App], page: Any) -> None:
     base, hot = site
     page.goto(f"{base}/analytics/hot-events")
-    page.wait_for_function("document.body.dataset.live === '1'", timeout=30_000)  # the stream is open
+    wait_js(page, "document.body.dataset.live === '1'", timeout_s=30)  # the stream is open
     numbers = [
         hot.work_orders.intake(
             IntakeCommand(

@@ -11,6 +11,7 @@ from agent_ui.roles import Role
 from agent_ui.testing import demo_accounts, iter_api_routes, login, make_web
 from agent_ui.users import UserService
 from hotline.bootstrap import App
+from hotline.web import create_web_app
 from routing.commands import IntakeCommand
 from routing.domain.enums import Channel
 from routing.domain.model import Actor
@@ -28,6 +29,7 @@ CALLBACKS = frozenset({AGENT, QA, SUP, ADMIN})
 SCORECARD_EDITORS = frozenset({QA, ADMIN})
 ADMINS = frozenset({ADMIN})
 
+ANALYTICS_PAGES = ("/analytics", "/bigscreen")  # served by the desk, with analytics' parts
 EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/"): PUBLIC,
     ("GET", "/login"): PUBLIC,
@@ -54,6 +56,20 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/dept/orders/{number}/supervision/{supervision}/acknowledge"): DEPT,
     ("POST", "/dept/orders/{number}/objection"): DEPT,
     ("GET", "/supervisor/wallboard"): SUPERVISION,
+    ("GET", "/bigscreen"): SUPERVISION,
+    ("GET", "/bigscreen/data"): SUPERVISION,
+    ("GET", "/bigscreen/stream"): SUPERVISION,
+    ("GET", "/analytics"): SUPERVISION,
+    ("GET", "/analytics/hot-events"): SUPERVISION,
+    ("POST", "/analytics/hot-events/{event_id}/merge"): SUPERVISION,
+    ("POST", "/analytics/hot-events/{event_id}/dismiss"): SUPERVISION,
+    ("POST", "/analytics/orders/{number}/unmerge"): SUPERVISION,
+    ("GET", "/analytics/staffing"): SUPERVISION,
+    ("GET", "/analytics/migratory"): SUPERVISION,
+    ("GET", "/analytics/playbooks"): SUPERVISION,
+    ("POST", "/analytics/playbooks/{code}"): SUPERVISION,
+    ("GET", "/analytics/reports"): SUPERVISION,
+    ("GET", "/analytics/reports/download"): SUPERVISION,
     ("GET", "/supervisor/wallboard/panel"): SUPERVISION,
     ("GET", "/supervisor/wallboard/stream"): SUPERVISION,
     ("GET", "/supervisor/rulings"): SUPERVISION,
@@ -104,12 +120,13 @@ def _denied(response: object) -> bool:
 
 
 def test_every_desk_route_has_an_entry(hot: App) -> None:
-    web = make_web(hot.desk)
+    web = create_web_app(hot)  # as composed for real: the desk's own pages and those it serves for analytics
     routes = desk_routes(web)
     assert routes - EXPECTED.keys() == set(), "routes without an authorization entry"
     assert EXPECTED.keys() - routes == set(), "entries for routes that no longer exist"
     mounts = [r for r in web.routes if isinstance(r, Mount)]
     assert [m.path for m in mounts] == ["/ui-static"]
+    assert routes == desk_routes(make_web(hot.desk)) | {r for r in routes if r[1].startswith(ANALYTICS_PAGES)}
 
 
 def test_static_files_are_public(hot: App) -> None:
@@ -120,7 +137,7 @@ def test_static_files_are_public(hot: App) -> None:
 
 @pytest.mark.parametrize("who", [ANON, AGENT, SUP, QA, HANDLER, HEAD, ADMIN])
 def test_authorization_matrix(hot: App, who: str) -> None:
-    web = make_web(hot.desk)
+    web = create_web_app(hot)
     web.state.ui_sse_lifetime = 0  # server-sent event streams end at once in this test
     demo_accounts(hot)
     UserService(hot.session_factory, hot.clock).create(
@@ -143,6 +160,8 @@ def test_authorization_matrix(hot: App, who: str) -> None:
         "recording_id": "999",
         "agent": "agent1",
         "session_id": "mon-1",
+        "event_id": "999",
+        "code": "gaokao",
     }
     client = TestClient(web)
     usernames = {AGENT: "agent1", SUP: "leader1", QA: "qa1", HANDLER: "dept1", HEAD: "head1", ADMIN: "admin"}
