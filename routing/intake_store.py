@@ -1,0 +1,213 @@
+"""A new work order on PostgreSQL in one statement: the order, its children, audit and outbox rows.
+
+Intake is the busiest write of the hotline (every call, web form, WeChat message and Open311 request makes
+one), and through the ORM's unit of work it cost a BEGIN, one INSERT per table and a COMMIT: eight round
+trips, with most of the rest of its time in the unit of work's bookkeeping. Here the pure domain still
+builds the whole order (``WorkOrder`` with its assignments, deadlines, audit records and events, from
+``now``); only the writing differs. One data-modifying statement inserts the order and, from its new id,
+every non-empty child collection of the mapping and the outbox rows of its events::
+
+    WITH o AS (INSERT INTO work_orders (…) SELECT … FROM jsonb_populate_record(NULL::work_orders, $1)
+               RETURNING id),
+         c0 AS (INSERT INTO order_assignments (order_id, …)
+                SELECT o.id, r.… FROM o, jsonb_populate_recordset(NULL::order_assignments, $2)
+                     WITH ORDINALITY AS r ORDER BY r.ordinality RETURNING id),
+         …, x AS (INSERT INTO event_outbox …)
+    SELECT (SELECT id FROM o), ARRAY(SELECT id FROM c0 ORDER BY id), …
+
+The statement runs alone on a connection in autocommit mode, so PostgreSQL makes it one transaction of its
+own: all rows or none, and durable (``synchronous_commit`` untouched) before the answer comes back. No
+BEGIN or COMMIT travels. The number is still drawn from the sequence first (one round trip), because the
+number appears in the audit record and in the events the domain builds.
+
+Which columns are written comes from the ORM mapping itself (every mapped column whose attribute the
+object has, Python-side column defaults and the version counter applied as the ORM applies them), so a
+column or child collection added to the mapping is written here too; ``tests/integration/
+test_routing_intake_store.py`` holds this path and the ORM's to the same rows, column by column. SQLite
+(the embedded default, one writer at a time) keeps the ORM's unit of work.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Engine, TextClause, inspect, text
+from sqlalchemy.orm import Mapper, Session, make_transient_to_detached, sessionmaker
+
+from kernel.outbox import Outbox, event_outbox
+from routing.domain.model import WorkOrder
+from routing.repository import WorkOrderRepository
+
+NewOrderWork = tuple[Session, WorkOrderRepository, list[WorkOrder]]
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime in a new work order")
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be written by the intake store")
+
+
+def _dumps(value: object) -> str:
+    # Enum members are str subclasses and are written as their values, as the ORM's Enum type writes them.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
+@dataclass(frozen=True, eq=False)  # cached, compared by identity
+class _Part:
+    """One INSERT of the statement: a table, the attribute that holds each written column, and how the
+    ORM fills a column whose attribute the object lacks."""
+
+    table_name: str
+    columns: tuple[tuple[str, str], ...]  # (column name, attribute key)
+    fills: tuple[tuple[str, Column[Any]], ...]  # (attribute key, column with a Python-side default)
+    parent: tuple[str, str] | None = None  # (column, attribute key) of a child's reference to its order
+
+
+_OUTBOX = _Part(event_outbox.name, tuple((c, c) for c in ("type", "payload", "created_at")), ())
+
+
+class _NewOrders(WorkOrderRepository):
+    """The repository of a new-order unit of work: ``add`` leaves the order to the store's statement."""
+
+    def add(self, order: WorkOrder) -> None:
+        pass
+
+
+class IntakeStore:
+    def __init__(self, bind: Engine, outbox: Outbox) -> None:
+        self.bind = bind.execution_options(isolation_level="AUTOCOMMIT")
+        self.outbox = outbox
+        self._quote = bind.dialect.identifier_preparer.quote
+        self._parts: dict[tuple[type, tuple[str, ...]], _Part] = {}
+        self._statements: dict[tuple[_Part, ...], TextClause] = {}
+
+    @classmethod
+    def for_factory(cls, factory: sessionmaker[Session], outbox: Outbox) -> IntakeStore | None:
+        """A store for PostgreSQL sessions; None for any other database (SQLite keeps the ORM)."""
+        bind = factory.kw.get("bind")
+        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+            return cls(bind, outbox)
+        return None
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[NewOrderWork]:
+        """Like ``RoutingContext.unit_of_work`` for one new order: the body reads (the number, a category,
+        units) through the session and puts the order it built in the list; on leaving, the order graph
+        and its outbox rows are written in one statement, then the events are published."""
+        touched: list[WorkOrder] = []
+        with self.bind.connect() as conn:
+            with Session(bind=conn, autoflush=False) as session:
+                yield session, _NewOrders(session), touched
+            if len(touched) != 1:
+                raise RuntimeError("an intake unit of work writes exactly one new order")
+            order = touched[0]
+            rows, staged = self.outbox.rows(order.events)
+            staged.numbered(self.insert(conn, order, rows))
+            order.events.clear()
+        self.outbox.publish(staged)
+
+    def insert(self, conn: Any, order: WorkOrder, outbox_rows: Sequence[dict[str, Any]] = ()) -> list[int]:
+        """Write ``order`` (not yet persisted) and its children, and ``outbox_rows``, in one statement on
+        ``conn`` (autocommit: the statement is its own transaction). Sets the new ids on the objects and
+        leaves them detached, as a committed and closed ORM session would. Returns the outbox row ids."""
+        mapper: Mapper[Any] = inspect(WorkOrder)
+        parts = [self._part(mapper, order)]
+        params: dict[str, str] = {"p0": _dumps(self._values(mapper, parts[0], order))}
+        children: list[list[Any]] = []
+        for rel in mapper.relationships:
+            objs = list(getattr(order, rel.key))
+            if not objs:
+                continue
+            part = self._part(rel.mapper, objs[0], parent=rel.synchronize_pairs[0][1])
+            params[f"p{len(parts)}"] = _dumps([self._values(rel.mapper, part, o) for o in objs])
+            parts.append(part)
+            children.append(objs)
+        if outbox_rows:
+            params[f"p{len(parts)}"] = _dumps(list(outbox_rows))
+            parts.append(_OUTBOX)
+        row = conn.execute(self._statement(tuple(parts)), params).one()
+        order.id = row[0]
+        ids: list[list[int]] = list(row[1:])
+        for objs, new_ids, part in zip(children, ids, parts[1:], strict=False):
+            for obj, new_id in zip(objs, new_ids, strict=True):
+                obj.id = new_id
+                if part.parent is not None:
+                    setattr(obj, part.parent[1], order.id)
+                make_transient_to_detached(obj)
+        make_transient_to_detached(order)
+        return ids[len(children)] if outbox_rows else []
+
+    # ---- building the statement -----------------------------------------------------------------------
+    def _part(self, mapper: Mapper[Any], obj: Any, parent: Column[Any] | None = None) -> _Part:
+        present = tuple(sorted(obj.__dict__))
+        key = (mapper.class_, present)
+        part = self._parts.get(key)
+        if part is None:
+            columns: list[tuple[str, str]] = []
+            fills: list[tuple[str, Column[Any]]] = []
+            for column in mapper.local_table.columns:
+                if column.primary_key or column is parent:
+                    continue
+                attr = mapper.get_property_by_column(column).key
+                if attr in obj.__dict__ or column is mapper.version_id_col:
+                    columns.append((column.name, attr))
+                elif column.default is not None:
+                    columns.append((column.name, attr))
+                    fills.append((attr, column))
+                # else: the database's own default applies, as it does under the ORM
+            link = None if parent is None else (parent.name, mapper.get_property_by_column(parent).key)
+            part = _Part(mapper.local_table.name, tuple(columns), tuple(fills), link)
+            self._parts[key] = part
+        return part
+
+    @staticmethod
+    def _values(mapper: Mapper[Any], part: _Part, obj: Any) -> dict[str, Any]:
+        values = {name: obj.__dict__.get(attr) for name, attr in part.columns}
+        for attr, column in part.fills:
+            default = column.default
+            arg = getattr(default, "arg", None)
+            values[column.name] = arg(None) if getattr(default, "is_callable", False) else arg  # type: ignore[misc]
+            setattr(obj, attr, values[column.name])
+        version = mapper.version_id_col
+        if version is not None and mapper.version_id_generator is not False:
+            # the ORM numbers the first version itself, whatever the object says
+            values[version.name] = mapper.version_id_generator(None)
+            setattr(obj, mapper.get_property_by_column(version).key, values[version.name])
+        return values
+
+    def _statement(self, parts: tuple[_Part, ...]) -> TextClause:
+        statement = self._statements.get(parts)
+        if statement is not None:
+            return statement
+        q = self._quote
+        ctes: list[str] = []
+        for i, part in enumerate(parts):
+            table = q(part.table_name)
+            names = [q(name) for name, _attr in part.columns]
+            picked = ", ".join(f"r.{n}" for n in names)
+            if i == 0:
+                ctes.append(
+                    f"c0 AS (INSERT INTO {table} ({', '.join(names)}) SELECT {picked} "
+                    f"FROM jsonb_populate_record(NULL::{table}, CAST(:p0 AS jsonb)) AS r RETURNING id)"
+                )
+                continue
+            into, picks, source = names, picked, ""
+            if part.parent is not None:
+                into, picks, source = [q(part.parent[0]), *names], f"c0.id, {picked}", "c0, "
+            ctes.append(
+                f"c{i} AS (INSERT INTO {table} ({', '.join(into)}) SELECT {picks} "
+                f"FROM {source}jsonb_populate_recordset(NULL::{table}, CAST(:p{i} AS jsonb)) "
+                f"WITH ORDINALITY AS r ORDER BY r.ordinality RETURNING id)"
+            )
+        ids = ", ".join(f"ARRAY(SELECT id FROM c{i} ORDER BY id)" for i in range(1, len(parts)))
+        sql = f"WITH {', '.join(ctes)} SELECT (SELECT id FROM c0){', ' + ids if ids else ''}"
+        statement = text(sql)
+        self._statements[parts] = statement
+        return statement
