@@ -17,8 +17,16 @@ every non-empty child collection of the mapping and the outbox rows of its event
 
 The statement runs alone on a connection in autocommit mode, so PostgreSQL makes it one transaction of its
 own: all rows or none, and durable (``synchronous_commit`` untouched) before the answer comes back. No
-BEGIN or COMMIT travels. The number is still drawn from the sequence first (one round trip), because the
-number appears in the audit record and in the events the domain builds.
+BEGIN or COMMIT travels.
+
+The order's number must be known before the domain builds the order (it is in the first audit record and
+in every event), so it cannot be drawn inside the statement that writes the order. Instead each statement
+also draws a number for a later order of the same process (``nextval`` in its final SELECT): an intake
+uses a number drawn one intake earlier and costs one round trip; only a process's first intake, or one
+that finds every drawn number taken by concurrent intakes, draws its own first. Numbers stay unique and
+increasing within a process; across processes they can be out of acceptance order by the few intakes in
+flight (as sequence values always were by commit order), and a stopped process leaves a gap of the few
+numbers it had drawn (as a rolled-back intake always did).
 
 Which columns are written comes from the ORM mapping itself (every mapped column whose attribute the
 object has, Python-side column defaults and the version counter applied as the ORM applies them), so a
@@ -30,8 +38,9 @@ test_routing_intake_store.py`` holds this path and the ORM's to the same rows, c
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,7 +50,8 @@ from sqlalchemy.orm import Mapper, Session, make_transient_to_detached, sessionm
 
 from kernel.outbox import Outbox, event_outbox
 from routing.domain.model import WorkOrder
-from routing.repository import WorkOrderRepository
+from routing.orm import number_sequence
+from routing.repository import PREDRAWN_NUMBER, WorkOrderRepository
 
 NewOrderWork = tuple[Session, WorkOrderRepository, list[WorkOrder]]
 
@@ -86,6 +96,7 @@ class IntakeStore:
         self.outbox = outbox
         self._quote = bind.dialect.identifier_preparer.quote
         self._parts: dict[tuple[type, tuple[str, ...]], _Part] = {}
+        self._numbers: deque[int] = deque()  # drawn by earlier statements for the next orders
         self._statements: dict[tuple[_Part, ...], TextClause] = {}
 
     @classmethod
@@ -102,8 +113,11 @@ class IntakeStore:
         units) through the session and puts the order it built in the list; on leaving, the order graph
         and its outbox rows are written in one statement, then the events are published."""
         touched: list[WorkOrder] = []
+        info: dict[str, Any] = {}
+        with suppress(IndexError):  # none left: the allocator draws one itself
+            info[PREDRAWN_NUMBER] = self._numbers.popleft()
         with self.bind.connect() as conn:
-            with Session(bind=conn, autoflush=False) as session:
+            with Session(bind=conn, autoflush=False, info=info) as session:
                 yield session, _NewOrders(session), touched
             if len(touched) != 1:
                 raise RuntimeError("an intake unit of work writes exactly one new order")
@@ -133,8 +147,9 @@ class IntakeStore:
             params[f"p{len(parts)}"] = _dumps(list(outbox_rows))
             parts.append(_OUTBOX)
         row = conn.execute(self._statement(tuple(parts)), params).one()
+        self._numbers.append(int(row[-1]))
         order.id = row[0]
-        ids: list[list[int]] = list(row[1:])
+        ids: list[list[int]] = list(row[1:-1])
         for objs, new_ids, part in zip(children, ids, parts[1:], strict=False):
             for obj, new_id in zip(objs, new_ids, strict=True):
                 obj.id = new_id
@@ -206,8 +221,9 @@ class IntakeStore:
                 f"FROM {source}jsonb_populate_recordset(NULL::{table}, CAST(:p{i} AS jsonb)) "
                 f"WITH ORDINALITY AS r ORDER BY r.ordinality RETURNING id)"
             )
-        ids = ", ".join(f"ARRAY(SELECT id FROM c{i} ORDER BY id)" for i in range(1, len(parts)))
-        sql = f"WITH {', '.join(ctes)} SELECT (SELECT id FROM c0){', ' + ids if ids else ''}"
+        ids = "".join(f", ARRAY(SELECT id FROM c{i} ORDER BY id)" for i in range(1, len(parts)))
+        sequence = q(number_sequence.name)
+        sql = f"WITH {', '.join(ctes)} SELECT (SELECT id FROM c0){ids}, nextval('{sequence}')"
         statement = text(sql)
         self._statements[parts] = statement
         return statement
