@@ -43,10 +43,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Column, Engine, TextClause, inspect, text
-from sqlalchemy.orm import Mapper, Session, make_transient_to_detached, sessionmaker
+from sqlalchemy import Column, ColumnElement, Engine, Table, TextClause, text
+from sqlalchemy.orm import Mapper, Session, class_mapper, make_transient_to_detached, sessionmaker
 
 from kernel.outbox import Outbox, event_outbox
 from routing.domain.model import WorkOrder
@@ -76,7 +76,7 @@ class _Part:
 
     table_name: str
     columns: tuple[tuple[str, str], ...]  # (column name, attribute key)
-    fills: tuple[tuple[str, Column[Any]], ...]  # (attribute key, column with a Python-side default)
+    fills: tuple[tuple[str, ColumnElement[Any]], ...]  # (attribute key, column with a Python-side default)
     parent: tuple[str, str] | None = None  # (column, attribute key) of a child's reference to its order
 
 
@@ -131,7 +131,7 @@ class IntakeStore:
         """Write ``order`` (not yet persisted) and its children, and ``outbox_rows``, in one statement on
         ``conn`` (autocommit: the statement is its own transaction). Sets the new ids on the objects and
         leaves them detached, as a committed and closed ORM session would. Returns the outbox row ids."""
-        mapper: Mapper[Any] = inspect(WorkOrder)
+        mapper = class_mapper(WorkOrder)
         parts = [self._part(mapper, order)]
         params: dict[str, str] = {"p0": _dumps(self._values(mapper, parts[0], order))}
         children: list[list[Any]] = []
@@ -160,14 +160,15 @@ class IntakeStore:
         return ids[len(children)] if outbox_rows else []
 
     # ---- building the statement -----------------------------------------------------------------------
-    def _part(self, mapper: Mapper[Any], obj: Any, parent: Column[Any] | None = None) -> _Part:
+    def _part(self, mapper: Mapper[Any], obj: Any, parent: ColumnElement[Any] | None = None) -> _Part:
         present = tuple(sorted(obj.__dict__))
         key = (mapper.class_, present)
         part = self._parts.get(key)
         if part is None:
             columns: list[tuple[str, str]] = []
-            fills: list[tuple[str, Column[Any]]] = []
-            for column in mapper.local_table.columns:
+            fills: list[tuple[str, ColumnElement[Any]]] = []
+            table = cast(Table, mapper.local_table)
+            for column in table.columns:
                 if column.primary_key or column is parent:
                     continue
                 attr = mapper.get_property_by_column(column).key
@@ -177,8 +178,12 @@ class IntakeStore:
                     columns.append((column.name, attr))
                     fills.append((attr, column))
                 # else: the database's own default applies, as it does under the ORM
-            link = None if parent is None else (parent.name, mapper.get_property_by_column(parent).key)
-            part = _Part(mapper.local_table.name, tuple(columns), tuple(fills), link)
+            link = (
+                None
+                if parent is None
+                else (cast(Column[Any], parent).name, mapper.get_property_by_column(parent).key)
+            )
+            part = _Part(table.name, tuple(columns), tuple(fills), link)
             self._parts[key] = part
         return part
 
@@ -186,15 +191,17 @@ class IntakeStore:
     def _values(mapper: Mapper[Any], part: _Part, obj: Any) -> dict[str, Any]:
         values = {name: obj.__dict__.get(attr) for name, attr in part.columns}
         for attr, column in part.fills:
-            default = column.default
+            default = cast(Column[Any], column).default
             arg = getattr(default, "arg", None)
-            values[column.name] = arg(None) if getattr(default, "is_callable", False) else arg  # type: ignore[misc]
-            setattr(obj, attr, values[column.name])
+            value = arg(None) if getattr(default, "is_callable", False) and callable(arg) else arg
+            values[cast(Column[Any], column).name] = value
+            setattr(obj, attr, value)
         version = mapper.version_id_col
-        if version is not None and mapper.version_id_generator is not False:
+        generator = mapper.version_id_generator
+        if version is not None and callable(generator):
             # the ORM numbers the first version itself, whatever the object says
-            values[version.name] = mapper.version_id_generator(None)
-            setattr(obj, mapper.get_property_by_column(version).key, values[version.name])
+            values[cast(Column[Any], version).name] = generator(None)
+            setattr(obj, mapper.get_property_by_column(version).key, generator(None))
         return values
 
     def _statement(self, parts: tuple[_Part, ...]) -> TextClause:
