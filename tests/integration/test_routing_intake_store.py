@@ -168,7 +168,7 @@ def test_one_statement_and_the_orm_write_the_same_rows(three: list[App]) -> None
         **{t.name: 0 for t in _order_tables()},
         "work_orders": 5,
         "order_assignments": 6,  # keyword + street; lead + assist; urgent class; none; none
-        "order_deadlines": 9,
+        "order_deadlines": 16,  # response per unit, resolution, and the yellow-card warnings
         "order_audit": 9,
         "event_outbox": 9,
     }
