@@ -28,6 +28,7 @@ import typer
 from hotline.bootstrap import App
 from kernel.broker import NatsBridge
 from kernel.lease import Lease
+from kernel.runtime import freeze_startup_heap
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -283,7 +284,9 @@ async def _serve_web(app: App, host: str, port: int, stop: asyncio.Event) -> Non
         def capture_signals(self) -> Iterator[None]:
             yield  # the roles handle SIGINT/SIGTERM: every role stops, not only the web server
 
-    server = Server(uvicorn.Config(web_app(app), host=host, port=port, log_level="warning"))
+    web = web_app(app)
+    freeze_startup_heap()
+    server = Server(uvicorn.Config(web, host=host, port=port, log_level="warning"))
     serving = asyncio.create_task(server.serve(), name="web")
     log.info("web desk on http://%s:%d/", host, port)
     stopping = asyncio.create_task(stop.wait())

@@ -16,6 +16,7 @@ from hotline.bootstrap import App
 from hotline.wiring import install_analytics
 from kernel.http_edge import install_edge
 from kernel.metrics import exposition
+from kernel.runtime import freeze_startup_heap
 from recordings import api as recordings_api
 from routing import api as routing_api
 from routing import open311
@@ -93,4 +94,6 @@ def app_factory() -> FastAPI:
     """For ``uvicorn --factory hotline.web:app_factory`` (settings from the environment)."""
     from hotline.bootstrap import bootstrap
 
-    return create_web_app(bootstrap())
+    web = create_web_app(bootstrap())
+    freeze_startup_heap()
+    return web

@@ -50,6 +50,11 @@ class Staged:
 
     items: list[tuple[int | None, Any]] = field(default_factory=list)
 
+    def numbered(self, ids: Iterable[int]) -> None:
+        """The ids of the inserted rows, in the order ``Outbox.rows`` returned them."""
+        it = iter(ids)
+        self.items = [(next(it) if row_id == -1 else None, ev) for row_id, ev in self.items]
+
 
 class Outbox:
     def __init__(
@@ -69,6 +74,19 @@ class Outbox:
 
     def stage(self, session: Session, events: Iterable[Any]) -> Staged:
         """In the caller's transaction: one row per wire event (one round trip for all of them)."""
+        rows, staged = self.rows(events)
+        if rows:
+            ids = list(
+                session.scalars(
+                    event_outbox.insert().returning(event_outbox.c.id, sort_by_parameter_order=True), rows
+                )
+            )
+            staged.numbered(ids)
+        return staged
+
+    def rows(self, events: Iterable[Any]) -> tuple[list[dict[str, Any]], Staged]:
+        """The outbox rows for ``events`` (wire events only), for a caller that inserts them itself in its
+        own statement; it then hands the new row ids, in row order, to ``Staged.numbered``."""
         staged = Staged()
         rows: list[dict[str, Any]] = []
         for event in events:
@@ -80,15 +98,7 @@ class Outbox:
                 {"type": entry.name, "payload": encode(event, ORIGIN).decode(), "created_at": self.now()}
             )
             staged.items.append((-1, event))
-        if rows:
-            ids = list(
-                session.scalars(
-                    event_outbox.insert().returning(event_outbox.c.id, sort_by_parameter_order=True), rows
-                )
-            )
-            it = iter(ids)
-            staged.items = [(next(it) if row_id == -1 else None, ev) for row_id, ev in staged.items]
-        return staged
+        return rows, staged
 
     def publish(self, staged: Staged) -> None:
         """After the commit: deliver, then remember the rows to mark (marked in batches by ``mark``)."""

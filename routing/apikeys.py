@@ -114,15 +114,28 @@ def authenticate(factory: sessionmaker[Session], key: str) -> ApiClient | None:
     """The client a key belongs to. Answers are cached for 30 s per process, so a busy integration does not
     cost a database round trip per request; a revoked key stops working within that time."""
     digest = _digest(key)
-    hit = _cache.get(digest)
+    hit = _cached(digest)
+    if hit is not None:
+        return hit
     now = time.monotonic()
-    if hit is not None and now - hit[0] < _CACHE_SECONDS and hit[1] is not None:
-        return hit[1]
     client = _lookup(factory, digest)
     if len(_cache) > 10_000:
         _cache.clear()
     _cache[digest] = (now, client)
     return client
+
+
+def cached_client(key: str) -> ApiClient | None:
+    """The client of a key known in the last 30 s, without touching the database (None: ask
+    ``authenticate``). Lets the web edge answer most requests without handing them to a thread."""
+    return _cached(_digest(key))
+
+
+def _cached(digest: str) -> ApiClient | None:
+    hit = _cache.get(digest)
+    if hit is not None and time.monotonic() - hit[0] < _CACHE_SECONDS:
+        return hit[1]
+    return None
 
 
 def _lookup(factory: sessionmaker[Session], digest: str) -> ApiClient | None:

@@ -49,6 +49,10 @@ class WorkOrderRepository:
         return order
 
 
+# A counter value already drawn from the sequence for this session's next number (``Session.info`` key).
+PREDRAWN_NUMBER = "routing.predrawn_number"
+
+
 class NumberAllocator:
     """Human-readable unique numbers: ``HK202611220000123`` (kind, local date, a global counter).
 
@@ -60,7 +64,10 @@ class NumberAllocator:
         self.session = session
 
     def next(self, kind: str, now: datetime) -> str:
-        if self.session.get_bind().dialect.name == "postgresql":
+        predrawn = self.session.info.pop(PREDRAWN_NUMBER, None)  # see routing.intake_store
+        if predrawn is not None:
+            value = int(predrawn)
+        elif self.session.get_bind().dialect.name == "postgresql":
             value = int(self.session.execute(number_sequence.next_value()).scalar_one())
         else:
             value = (

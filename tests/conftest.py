@@ -10,6 +10,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -143,8 +144,13 @@ def seeded_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
         shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
         yield f"sqlite:///{target}"
         return
-    server = request.getfixturevalue("pg_server")
-    template = request.getfixturevalue("pg_template")
+    with pg_copy(request.getfixturevalue("pg_server"), request.getfixturevalue("pg_template")) as url:
+        yield url
+
+
+@contextmanager
+def pg_copy(server: str, template: str) -> Iterator[str]:
+    """A new PostgreSQL database copied from ``template`` (its URL), dropped on leaving."""
     name = f"hotline_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

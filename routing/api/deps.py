@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from routing.access import ContactAudit, acting_unit, may_see_order, sees_full_phone
 from routing.api.shapes import audit_json, contact_hidden, order_json
-from routing.apikeys import ApiClient, authenticate
+from routing.apikeys import ApiClient, authenticate, cached_client
 from routing.domain.errors import Conflict, DomainError, Forbidden, IllegalTransition, InvalidInput, NotFound
 from routing.domain.model import Actor, WorkOrder
 from routing.parts import RoutingParts
@@ -37,7 +38,10 @@ def domain_error_response(exc: DomainError) -> JSONResponse:
 
 
 # ---- dependencies ------------------------------------------------------------------------------------
-def get_hot(request: Request) -> RoutingParts:
+# The dependencies every route takes are coroutines: FastAPI runs a plain function dependency on a worker
+# thread, and three thread hand-offs per request cost more than the intake's database work (measured:
+# docs/benchmarks.md). None of them blocks, except a key lookup missed by the 30 s cache (on a thread).
+async def get_hot(request: Request) -> RoutingParts:
     hot: RoutingParts = request.app.state.routing
     return hot
 
@@ -53,7 +57,7 @@ def get_session(hot: HotDep) -> Any:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def current_client(hot: HotDep, x_api_key: Annotated[str | None, Header()] = None) -> ApiClient:
+async def current_client(hot: HotDep, x_api_key: Annotated[str | None, Header()] = None) -> ApiClient:
     if not x_api_key:
         raise HTTPException(
             401,
@@ -63,7 +67,7 @@ def current_client(hot: HotDep, x_api_key: Annotated[str | None, Header()] = Non
                 "message_en": "missing X-API-Key",
             },
         )
-    client = authenticate(hot.session_factory, x_api_key)
+    client = cached_client(x_api_key) or await run_in_threadpool(authenticate, hot.session_factory, x_api_key)
     if client is None:
         raise HTTPException(
             401, {"error": "unauthenticated", "message": "API 密钥无效", "message_en": "invalid API key"}
@@ -140,7 +144,7 @@ class Reader:
         return audit_json(order, show_phone=self.full_phone, hide_contact=hidden)
 
 
-def current_reader(request: Request, client: ClientDep) -> Reader:
+async def current_reader(request: Request, client: ClientDep) -> Reader:
     audit = getattr(request.app.state, "routing_contact_audit", None)
     return Reader(client, audit, request.client.host if request.client else "")
 
