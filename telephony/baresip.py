@@ -32,12 +32,16 @@ def free_udp_port() -> int:
 
 
 def free_sip_port() -> int:
-    """A port free for both UDP and TCP: baresip listens for SIP on both."""
+    """A port free for UDP and TCP whose successor is free for TCP: baresip listens for SIP on UDP and TCP at
+    ``sip_listen`` and for SIP over TLS one port above it."""
     for _ in range(50):
         port = free_udp_port()
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        if port >= 65535:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp, socket.socket() as tls:
             try:
-                s.bind(("127.0.0.1", port))
+                tcp.bind(("127.0.0.1", port))
+                tls.bind(("127.0.0.1", port + 1))
             except OSError:
                 continue
         return port
@@ -194,31 +198,57 @@ def write_config(directory: Path, account: UaAccount, *, sip_port: int, ctrl_por
     return directory
 
 
+class _PortTaken(Exception):
+    """Another process bound one of the ports between our probe and baresip's start."""
+
+
+async def _start(
+    directory: Path, account: UaAccount, audio: Path, start_timeout: float
+) -> tuple[asyncio.subprocess.Process, int, int, asyncio.StreamReader, asyncio.StreamWriter]:
+    sip_port, ctrl_port = free_sip_port(), free_tcp_port()
+    write_config(directory, account, sip_port=sip_port, ctrl_port=ctrl_port, audio=audio)
+    log_path = directory / "baresip.log"
+    with log_path.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            "baresip", "-f", str(directory), stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log
+        )
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + start_timeout
+    while True:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", ctrl_port)
+            return process, sip_port, ctrl_port, reader, writer
+        except OSError:
+            if loop.time() > deadline or process.returncode is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+                text = log_path.read_text(errors="replace")
+                if "Address already in use" in text:
+                    raise _PortTaken(text) from None
+                raise RuntimeError(f"baresip did not open its control port: {text}") from None
+            await asyncio.sleep(0.1)
+
+
 @contextlib.asynccontextmanager
 async def running_baresip(
     directory: Path, account: UaAccount, *, audio: Path, start_timeout: float = 10.0
 ) -> AsyncIterator[Baresip]:
-    """Start baresip with its control socket, yield it, then quit it (killed if it does not go)."""
-    sip_port, ctrl_port = free_sip_port(), free_tcp_port()
-    write_config(directory, account, sip_port=sip_port, ctrl_port=ctrl_port, audio=audio)
-    log = (directory / "baresip.log").open("wb")
-    process = await asyncio.create_subprocess_exec(
-        "baresip", "-f", str(directory), stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log
-    )
+    """Start baresip with its control socket, yield it, then quit it (killed if it does not go).
+
+    The ports are probed free and then handed to baresip, so another process can take one in between; such a
+    start is retried on fresh ports."""
+    for attempt in range(5):
+        try:
+            process, sip_port, ctrl_port, reader, writer = await _start(
+                directory, account, audio, start_timeout
+            )
+            break
+        except _PortTaken as taken:
+            if attempt == 4:
+                raise RuntimeError(f"baresip found its ports taken five times: {taken}") from None
     ua: Baresip | None = None
     try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + start_timeout
-        while True:
-            try:
-                reader, writer = await asyncio.open_connection("127.0.0.1", ctrl_port)
-                break
-            except OSError:
-                if loop.time() > deadline or process.returncode is not None:
-                    raise RuntimeError(
-                        f"baresip did not open its control port: {(directory / 'baresip.log').read_text()}"
-                    ) from None
-                await asyncio.sleep(0.1)
         ua = Baresip(account, sip_port, ctrl_port, process, reader, writer)
         ua._pump = asyncio.create_task(ua._read_messages())
         yield ua
@@ -237,4 +267,3 @@ async def running_baresip(
             except TimeoutError:
                 process.kill()
                 await process.wait()
-        log.close()
