@@ -40,15 +40,17 @@ def snapshot(parts: AnalyticsParts) -> dict[str, Any]:
     start = local_midnight(today)
     with parts.session_factory() as session:
         live = live_calls(session, now)
-        day = Period(today, today)
-        totals: Counter[str] = Counter()
-        for counts in facts(session, day, now, "all").values():
-            totals.update(counts)
-        k = kpi_values(totals)
+        # One pass over the 30 days (rolled-up days from the table, today counted live) serves the trend and
+        # today's figures alike.
+        today_index = Period(today, today).day_indexes.start
         month = Period(today - timedelta(days=29), today)
+        totals: Counter[str] = Counter()
         trend: dict[str, Counter[str]] = {}
         for (d, _key), counts in facts(session, month, now, "all").items():
             trend.setdefault(day_of(d).isoformat(), Counter()).update(counts)
+            if d == today_index:
+                totals.update(counts)
+        k = kpi_values(totals)
         hourly_today = accepted_per_bucket(session, start, now + timedelta(seconds=1), 3600)
         hourly_yesterday = accepted_per_bucket(session, start - timedelta(days=1), start, 3600)
         week = order_facts_accepted(
