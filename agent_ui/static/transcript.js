@@ -11,6 +11,7 @@
   var byKey = {};           // key -> <li>
   var syncing = false;      // a resync is in flight: events wait in `pending`, then are applied
   var pending = [];
+  var again = false;        // another resync was asked for while one was in flight
   var NEAR_BOTTOM_PX = 24;
 
   function pad(n) { return n < 10 ? "0" + n : "" + n; }
@@ -83,8 +84,9 @@
 
   // After the stream (re)connects, or the call changed: the lines so far, from whichever process serves us.
   function resync() {
-    if (syncing) { return; }
+    if (syncing) { again = true; return; }  // the fetch in flight may predate what asked for this one
     syncing = true;
+    again = false;
     var follow = atBottom(), top = box.scrollTop;
     fetch(box.dataset.url, { credentials: "same-origin", headers: { "HX-Request": "true" } })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
@@ -96,6 +98,7 @@
       .catch(function () { /* keep what is shown; the next line updates it */ })
       .then(function () {
         syncing = false;
+        if (again) { resync(); return; }  // the events wait for the newer picture
         var waiting = pending; pending = [];
         waiting.forEach(apply);
       });
