@@ -202,6 +202,22 @@ def test_the_list_follows_the_newest_line_unless_the_agent_scrolled_up(site: Sit
     assert page.evaluate(at_bottom), "back at the bottom: it follows again"
 
 
+def test_a_late_final_is_placed_before_the_next_utterances_partial(site: Site, page: Any) -> None:
+    """A second pass still decoding utterance 1 while utterance 2's partials arrive."""
+    _answer(site, page, "call-late")
+    base = _applied(page)
+    _say(site, "call-late", "caller", "路灯", False, 0, 800)
+    _say(site, "call-late", "caller", "已经", False, 2500, 2900)  # utterance 2, after 1's endpoint
+    _say(site, "call-late", "caller", "路灯坏了。", True, 200, 2000)
+    _wait_applied(page, base + 3)
+    texts = page.locator("#transcript li .text").all_inner_texts()
+    assert texts == ["路灯坏了。", "已经"]
+    _say(site, "call-late", "caller", "已经一个星期了。", True, 2600, 4000)
+    _wait_applied(page, base + 4)
+    assert page.locator("#transcript li .text").all_inner_texts() == ["路灯坏了。", "已经一个星期了。"]
+    assert page.locator("#transcript li.final").count() == 2
+
+
 RENDER_PROBE = """() => {
   const box = document.getElementById('transcript');
   const probe = {times: [], maxLines: 0, maxPartials: 0};
