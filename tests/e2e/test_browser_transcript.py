@@ -6,6 +6,7 @@ up; a 20-minute call's 600 utterances leave 600 lines, never one per partial. Th
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from agent_ui.live import DeskFeed
+from agent_ui.live import AutofillReady, DeskFeed, FilledField
 from agent_ui.testing import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -154,16 +155,24 @@ def test_one_line_per_utterance_updates_in_place_with_speaker_and_time(site: Sit
 def test_a_final_goes_into_the_description_with_one_click(site: Site, page: Any) -> None:
     _answer(site, page, "call-copy")
     base = _applied(page)
+    # The order form filled itself with a suggested description; the agent adds the citizen's own words.
+    site.feed.autofill(
+        AutofillReady(
+            "call-copy", (FilledField("description", "路灯损坏", "路灯损坏", "speech", "听到「路灯」"),)
+        )
+    )
+    wait_js(page, "document.getElementById('description').value === '路灯损坏'")
     _say(site, "call-copy", "caller", "小区门口的路灯坏了一个星期。", True, 12_000, 15_000)
     _say(site, "call-copy", "caller", "在和平大道32号。", True, 16_000, 18_000)
     _wait_applied(page, base + 2)
-    page.fill("#description", "市民反映：")
     page.click("#transcript li[data-key='caller-1'] [data-testid=copy-line]")
     page.click("#transcript li[data-key='caller-2'] [data-testid=copy-line]")
     assert page.input_value("#description") == (
-        "市民反映：\n[通话转写 00:12 市民] 小区门口的路灯坏了一个星期。\n[通话转写 00:16 市民] 在和平大道32号。"
+        "路灯损坏\n[通话转写 00:12 市民] 小区门口的路灯坏了一个星期。\n[通话转写 00:16 市民] 在和平大道32号。"
     )
     assert page.locator("#transcript li.copied").count() == 2
+    state = json.loads(page.input_value("#assist_state"))
+    assert state["description"]["state"] == "edited", "the agent's text now: a later suggestion keeps off it"
 
 
 def test_the_list_follows_the_newest_line_unless_the_agent_scrolled_up(site: Site, page: Any) -> None:
