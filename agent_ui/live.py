@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from agent_ui.transcript import LiveTranscript
+from agent_ui.transcript import TranscriptLine as TranscriptLine  # one line per utterance, kept in place
 from kernel.bus import EventBus
 from kernel.clock import Clock
 from kernel.events import wire
@@ -53,14 +55,6 @@ class CallEnded:
     agent: str
     call_id: str
     at: datetime
-
-
-@dataclass(frozen=True)
-class TranscriptLine:
-    call_id: str
-    speaker: str  # "caller" or "agent"
-    text: str
-    final: bool
 
 
 @dataclass(frozen=True)
@@ -156,7 +150,7 @@ class CurrentCall:
     ivr_choices: tuple[str, ...]
     answered_at: datetime
     ended_at: datetime | None = None
-    transcript: list[TranscriptLine] = field(default_factory=list)
+    transcript: LiveTranscript = field(default_factory=LiveTranscript)
     suggestions: SuggestionsReady | None = None
     autofill: AutofillReady | None = None
 
@@ -258,19 +252,16 @@ class DeskFeed:
         self.bus.publish(stats)
 
     # ---- fed by ASR and the suggestion service ----------------------------------------------------
-    def transcript(self, line: TranscriptLine) -> None:
+    def transcript(self, line: TranscriptLine) -> TranscriptLine:
+        """A partial or final of the call's transcript: the utterance's line is updated in place (see
+        ``agent_ui.transcript``) and published with its key for the desk's browser."""
+        placed = line
         with self._lock:
             for call in self.calls.values():
                 if call.call_id == line.call_id:
-                    if (
-                        call.transcript
-                        and not call.transcript[-1].final
-                        and call.transcript[-1].speaker == line.speaker
-                    ):
-                        call.transcript[-1] = line  # a partial result grows until it is final
-                    else:
-                        call.transcript.append(line)
-        self.bus.publish(line)
+                    placed = call.transcript.add(line)
+        self.bus.publish(placed)
+        return placed
 
     def suggestions(self, ready: SuggestionsReady) -> None:
         """Suggestions computed here: kept, and published for every desk (the other processes' feeds

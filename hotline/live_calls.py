@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from agent_ui.live import AgentStatusChanged, AutofillReady, DeskFeed, SuggestionsReady, TranscriptLine
+from agent_ui.transcript import is_speaking_placeholder
 from agent_ui.wiring import autofill_ready, suggestions_ready
 from asr.events import TranscriptSegment
 from kernel.bus import EventBus
@@ -80,9 +81,18 @@ class DeskProjection:
             self.feed.call_ended(agent, event.call_id, event.wrapup_seconds)  # the queue's wrap-up
 
     def segment(self, segment: TranscriptSegment) -> None:
-        # The desk shows the redacted text only (ID-card, phone and bank numbers masked).
+        # The desk shows the redacted text only (ID-card, phone and bank numbers masked). The feed keys
+        # the line by utterance: a partial updates its leg's open line, the final replaces it.
         self.feed.transcript(
-            TranscriptLine(segment.call_id, segment.leg, segment.text_redacted, segment.is_final)
+            TranscriptLine(
+                segment.call_id,
+                segment.leg,
+                segment.text_redacted,
+                segment.is_final,
+                start_ms=segment.start_ms,
+                end_ms=segment.end_ms if segment.is_final else 0,
+                placeholder=not segment.is_final and is_speaking_placeholder(segment.text),
+            )
         )
 
 

@@ -159,8 +159,15 @@ def status_panel(request: Request, user: AgentUser, hot: Hot) -> Response:
 
 @router.get("/desk/live")
 def live_panels(request: Request, user: AgentUser, hot: Hot) -> Response:
-    """The live transcript and the suggestions of the agent's call (refreshed by the desk's event stream)."""
+    """The suggestions for the agent's call (refreshed by the desk's event stream)."""
     return render(request, "_desk_live.html", _desk_context(request, hot, user))
+
+
+@router.get("/desk/transcript")
+def transcript_panel(request: Request, user: AgentUser) -> Response:
+    """The live transcript's lines so far: the page's script fetches them when its event stream
+    (re)connects, then applies each line as it comes."""
+    return render(request, "_desk_transcript.html", {"call": _feed(request).current_call(user.username)})
 
 
 @router.post("/desk/status", dependencies=[CsrfChecked])
@@ -363,13 +370,17 @@ def kb(request: Request, user: AgentUser, hot: Hot, lang: Lang, q: str = "") -> 
 
 
 def _concerns(event: object, agent: str, feed: DeskFeed, ids: dict[str, int]) -> str | tuple[str, str] | None:
-    """``refresh`` (screen pop and live panels), ``live`` (transcript and suggestions only), ``autofill``
-    (the order form's suggested values, as JSON) or None."""
+    """``refresh`` (screen pop and live panels), ``live`` (suggestions), ``transcript`` (one line, as JSON),
+    ``autofill`` (the order form's suggested values, as JSON) or None."""
     if isinstance(event, CallAnswered | CallEnded | AgentStatusChanged):
         return "refresh" if event.agent == agent else None
     if isinstance(event, TranscriptLine | SuggestionsReady | AutofillReady):
         if feed.agent_for_call(event.call_id) != agent:
             return None
+        if isinstance(event, TranscriptLine):
+            # One utterance's line, added or updated in place by the page's script (never a reload: a
+            # 20-minute call has hundreds of lines and a partial every few hundred milliseconds).
+            return "transcript", json.dumps(event.to_dict(), ensure_ascii=False)
         if isinstance(event, AutofillReady):
             # The values travel with the event: the form is updated without another request.
             return "autofill", json.dumps(

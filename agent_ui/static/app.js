@@ -54,7 +54,13 @@
         window.htmx.ajax("GET", el.dataset.statusUrl, { target: el.dataset.status, swap: "innerHTML" });
       }
     };
-    source.addEventListener("refresh", function () { refresh(); live(); status(); });
+    source.addEventListener("refresh", function () {
+      refresh(); live(); status();
+      document.dispatchEvent(new CustomEvent("hotline:refresh"));
+    });
+    source.addEventListener("transcript", function (e) {
+      document.dispatchEvent(new CustomEvent("hotline:transcript", { detail: JSON.parse(e.data) }));
+    });
     source.addEventListener("autofill", function (e) {
       document.dispatchEvent(new CustomEvent("hotline:autofill", { detail: JSON.parse(e.data) }));
     });
@@ -72,7 +78,10 @@
       }
       refresh();
     });
-    source.addEventListener("open", function () { document.body.dataset.live = "1"; });
+    source.addEventListener("open", function () {
+      document.body.dataset.live = "1";
+      document.dispatchEvent(new CustomEvent("hotline:stream-open"));
+    });
   }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-stream]").forEach(connect);
@@ -310,6 +319,13 @@
     form.addEventListener("input", edited);
     form.addEventListener("change", edited);
     document.addEventListener("hotline:autofill", function (e) { apply(e.detail); });
+    // The agent changed a field by a click elsewhere on the desk (a transcript line into the description).
+    document.addEventListener("hotline:agent-edit", function (e) {
+      var name = e.detail && e.detail.field, st = state[name];
+      if (!st) { return; }
+      st.state = st.suggested && holds(name, st.suggested, st.id) ? "accepted" : "edited";
+      note(name); save();
+    });
     Object.keys(state).forEach(note);
     var initial = document.getElementById("autofill-data");
     if (initial && initial.textContent.trim() !== "null") {

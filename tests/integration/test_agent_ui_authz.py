@@ -38,6 +38,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/desk"): DESK,
     ("GET", "/desk/pop"): DESK,
     ("GET", "/desk/live"): DESK,
+    ("GET", "/desk/transcript"): DESK,
     ("GET", "/desk/status-panel"): DESK,
     ("POST", "/desk/status"): DESK,
     ("POST", "/desk/suggest"): DESK,

@@ -93,3 +93,35 @@ async def test_the_order_form_fills_itself_from_the_screen_pop_and_the_citizens_
     assert call is not None and call.autofill is filled
     bus.publish(CallEnded("c7", "13800138000", "answered", "agent01", now))
     assert "c7" not in live.assist._calls  # type: ignore[union-attr]
+
+
+def _segment(text: str, final: bool, start: int, end: int, leg: str = "caller") -> TranscriptSegment:
+    return TranscriptSegment("c2", leg, start, end, text, text, final, "vosk", datetime.now(UTC))  # type: ignore[arg-type]
+
+
+def test_partials_then_the_final_of_an_utterance_are_one_line_keyed_the_same() -> None:
+    bus = EventBus(keep_history=True)
+    feed = DeskFeed(bus, SystemClock())
+    DeskProjection(feed).install(bus)
+    feed.call_answered("agent01", "c2", "13800138000")
+    bus.publish(_segment("我", False, 0, 400))
+    bus.publish(_segment("我要 投诉", False, 0, 900))
+    bus.publish(_segment("我要投诉。", True, 260, 1100))  # Vosk: the final starts at its first word
+    lines = [e for e in bus.published if isinstance(e, TranscriptLine)]
+    assert {line.key for line in lines} == {"caller-1"}
+    call = feed.current_call("agent01")
+    assert call is not None and [(x.text, x.final, x.start_ms) for x in call.transcript] == [
+        ("我要投诉。", True, 260)
+    ]
+
+
+def test_a_speaking_placeholder_partial_is_flagged_for_the_desk() -> None:
+    bus = EventBus(keep_history=True)
+    feed = DeskFeed(bus, SystemClock())
+    DeskProjection(feed).install(bus)
+    feed.call_answered("agent01", "c2", "13800138000")
+    bus.publish(_segment("正在说话…", False, 3000, 3400, "agent"))
+    bus.publish(_segment("您好，请讲。", True, 3050, 4200, "agent"))
+    first, final = [e for e in bus.published if isinstance(e, TranscriptLine)]
+    assert first.placeholder and first.key == final.key == "agent-1"
+    assert not final.placeholder and final.text == "您好，请讲。"
