@@ -288,6 +288,7 @@ def run(args: argparse.Namespace) -> None:
         "HOTLINE_DATABASE_URL": url,
         "HOTLINE_DATA_DIR": str(tmp / "var"),
         "HOTLINE_BROKER_URL": BROKER,
+        "HOTLINE_BROKER_NAMESPACE": f"bench{os.getpid()}",  # its own subjects on the shared server
         "HOTLINE_SLA_POLICY_FILE": str(policy),
         "HOTLINE_ASR_ENABLED": "false",
         "HOTLINE_ENVIRONMENT": "development",

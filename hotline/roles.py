@@ -248,7 +248,7 @@ async def run_roles(app: App, roles: Sequence[str], *, host: str, port: int) -> 
             loop.add_signal_handler(sig, stop.set)
     async with contextlib.AsyncExitStack() as stack:
         if app.settings.broker_url:
-            bridge = NatsBridge(app.bus, app.settings.broker_url)
+            bridge = NatsBridge(app.bus, app.settings.broker_url, namespace=app.settings.broker_namespace)
             await bridge.start()
             stack.push_async_callback(bridge.stop)
         if app.settings.metrics_port and "web" not in roles:

@@ -1,7 +1,8 @@
 """The bus across processes on NATS (``HOTLINE_BROKER_URL=nats://host:4222``).
 
-Every process connects once. A wire event published here goes to ``hotline.ev.<type>``; every process
-subscribes to ``hotline.ev.>`` and hands what others sent to its own handlers and listeners (its own
+Every process connects once. A wire event published here goes to ``<namespace>.ev.<type>`` (namespace
+``hotline`` unless ``HOTLINE_BROKER_NAMESPACE`` says otherwise); every process
+subscribes to ``<namespace>.ev.>`` and hands what others sent to its own handlers and listeners (its own
 messages it has already delivered, so it skips them). Handlers run on one dispatch thread per process, in
 the order the events arrived, so a slow handler never holds up the connection. A message that is not a
 known event of a known version is counted, logged without its content, and dropped.
@@ -29,8 +30,6 @@ from kernel.events import WireError, decode, encode, wire_type
 
 log = logging.getLogger(__name__)
 
-SUBJECT_PREFIX = "hotline.ev."
-
 
 def process_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{time.monotonic_ns() % 1_000_000}"
@@ -50,10 +49,13 @@ class BrokerStats:
 
 
 class NatsBridge:
-    def __init__(self, bus: EventBus, url: str, *, name: str = "hotline") -> None:
+    def __init__(self, bus: EventBus, url: str, *, name: str = "hotline", namespace: str = "hotline") -> None:
         self.bus = bus
         self.url = url
         self.name = name
+        # Subjects are ``<namespace>.ev.<event>``: two hotlines (a training system beside production, or two
+        # test runs) sharing one NATS server never hear each other's events.
+        self.prefix = f"{namespace}.ev."
         self.origin = process_id()
         self.stats = BrokerStats()
         self._nc: Any = None
@@ -77,7 +79,7 @@ class NatsBridge:
             )
         except Exception as exc:
             raise ConnectionError(f"cannot reach the broker at {self.url}: {type(exc).__name__}") from exc
-        await self._nc.subscribe(SUBJECT_PREFIX + ">", cb=self._on_message)
+        await self._nc.subscribe(self.prefix + ">", cb=self._on_message)
         await self._nc.flush()
         self._thread = threading.Thread(target=self._dispatch, name="bus-dispatch", daemon=True)
         self._thread.start()
@@ -106,7 +108,7 @@ class NatsBridge:
         if entry is None or self._loop is None or self._nc is None:
             return
         payload = encode(event, self.origin)
-        subject = SUBJECT_PREFIX + entry.name
+        subject = self.prefix + entry.name
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
 
     # Several processes: the broker that carries events between them (empty: one process, in-process bus)
     broker_url: str = ""  # e.g. nats://127.0.0.1:4222
+    # The subject namespace on that broker: hotlines sharing one NATS server need distinct namespaces.
+    broker_namespace: str = Field(default="hotline", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     log_format: Literal["text", "json"] = "text"
     # Prometheus: the web role serves /metrics; other roles on this port when set (0: off). Scrapes come
     # from loopback, or carry HOTLINE_METRICS_TOKEN as a bearer token.

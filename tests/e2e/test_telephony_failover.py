@@ -109,6 +109,7 @@ async def test_the_standby_follower_takes_over_mid_call_and_completes_its_record
     )
     with running_switch([account], queues=NO_WRAPUP) as switch, sipp_agent(tmp_path, agent_audio, agent_port):
         cfg = switch.config
+        namespace = f"failover{uuid.uuid4().hex[:12]}"
         env = {
             **os.environ,
             "PYTHONPATH": str(REPO),
@@ -117,6 +118,7 @@ async def test_the_standby_follower_takes_over_mid_call_and_completes_its_record
             "HOTLINE_DATABASE_URL": pg_seeded,
             "HOTLINE_DATA_DIR": str(tmp_path / "var"),
             "HOTLINE_BROKER_URL": BROKER,
+            "HOTLINE_BROKER_NAMESPACE": namespace,  # its own subjects on the shared NATS server
             "HOTLINE_TELEPHONY_ENABLED": "true",
             "HOTLINE_ASR_ENABLED": "false",
             "HOTLINE_ARI_URL": f"http://127.0.0.1:{cfg.http_port}",
@@ -129,7 +131,7 @@ async def test_the_standby_follower_takes_over_mid_call_and_completes_its_record
         pops: list[CallAnswered] = []
         listener = EventBus()
         listener.subscribe(CallAnswered, pops.append)
-        bridge = NatsBridge(listener, BROKER)
+        bridge = NatsBridge(listener, BROKER, namespace=namespace)
         await bridge.start()
         active = follower(env, tmp_path / "active.log")
         await asyncio.to_thread(logged, tmp_path / "active.log", "ARI events connected")

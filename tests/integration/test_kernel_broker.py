@@ -9,12 +9,13 @@ import socket
 import subprocess
 import sys
 import textwrap
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from kernel.broker import SUBJECT_PREFIX, NatsBridge
+from kernel.broker import NatsBridge
 from kernel.bus import EventBus
 from telephony.events import CallEnded
 
@@ -55,7 +56,7 @@ LISTENER = textwrap.dedent(
             print("got", event.call_id, event.ended_at.isoformat(), flush=True)
             loop.call_soon_threadsafe(got.set)
         bus.subscribe(CallEnded, on_end)
-        bridge = NatsBridge(bus, sys.argv[1])
+        bridge = NatsBridge(bus, sys.argv[1], namespace=sys.argv[2])
         await bridge.start()
         print("ready", flush=True)
         await asyncio.wait_for(got.wait(), 60)
@@ -67,20 +68,30 @@ LISTENER = textwrap.dedent(
 
 
 @pytest.fixture
-def listener(tmp_path: Path) -> subprocess.Popen[str]:
+def namespace() -> str:
+    """A namespace of this test's own: other test runs and benches may share the NATS server."""
+    return f"test{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def listener(tmp_path: Path, namespace: str) -> subprocess.Popen[str]:
     script = tmp_path / "listener.py"
     script.write_text(LISTENER)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, str(script), BROKER], stdout=subprocess.PIPE, env=env, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(script), BROKER, namespace], stdout=subprocess.PIPE, env=env, text=True
+    )
 
 
-async def test_an_event_published_here_reaches_another_process(listener: subprocess.Popen[str]) -> None:
+async def test_an_event_published_here_reaches_another_process(
+    listener: subprocess.Popen[str], namespace: str
+) -> None:
     proc = listener
     assert proc.stdout is not None
     try:
         assert (await asyncio.to_thread(proc.stdout.readline)).startswith("ready")
         bus = EventBus()
-        bridge = NatsBridge(bus, BROKER)
+        bridge = NatsBridge(bus, BROKER, namespace=namespace)
         await bridge.start()
         local: list[CallEnded] = []
         bus.subscribe(CallEnded, local.append)
@@ -99,13 +110,13 @@ async def test_an_event_published_here_reaches_another_process(listener: subproc
         proc.stdout.close()
 
 
-async def test_malformed_and_unknown_messages_are_dropped_and_counted() -> None:
+async def test_malformed_and_unknown_messages_are_dropped_and_counted(namespace: str) -> None:
     import nats
 
     bus = EventBus()
     seen: list[object] = []
     bus.subscribe(object, seen.append)
-    bridge = NatsBridge(bus, BROKER)
+    bridge = NatsBridge(bus, BROKER, namespace=namespace)
     await bridge.start()
     raw = await nats.connect(BROKER)
     try:
@@ -114,9 +125,14 @@ async def test_malformed_and_unknown_messages_are_dropped_and_counted() -> None:
             b'{"type": "telephony.call_ended", "v": 7, "data": {}}',
             b'{"type": "telephony.call_ended", "v": 1, "origin": "x", "data": {"call_id": 1}}',
         ):
-            await raw.publish(SUBJECT_PREFIX + "telephony.call_ended", payload)
+            await raw.publish(bridge.prefix + "telephony.call_ended", payload)
         good = CallEnded("c-ok", "1380", "answered", None, NOW)
-        other = NatsBridge(EventBus(), BROKER)
+        stranger = NatsBridge(EventBus(), BROKER, namespace=namespace + "x")  # another hotline on the server
+        await stranger.start()
+        stranger.bus.publish(CallEnded("c-elsewhere", "1380", "answered", None, NOW))
+        await stranger.flush()
+        await stranger.stop()
+        other = NatsBridge(EventBus(), BROKER, namespace=namespace)
         await other.start()
         other.bus.publish(good)
         await other.flush()
@@ -124,7 +140,9 @@ async def test_malformed_and_unknown_messages_are_dropped_and_counted() -> None:
             if seen:
                 break
             await asyncio.sleep(0.05)
-        assert seen == [good]  # the consumer survived the bad ones and got the good one after them
+        # The consumer survived the bad ones and got the good one after them; the event sent before it in
+        # another namespace never arrived.
+        assert seen == [good]
         assert bridge.stats.dropped == 3 and bridge.stats.received == 1
         await other.stop()
     finally:
