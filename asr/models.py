@@ -53,6 +53,33 @@ def packaged_ko_model() -> Path | None:
     return path if (path / "am" / "final.mdl").is_file() else None
 
 
+# Vosk's published names say the language: vosk-model-[small-]<code>-<version> (cn is Mandarin).
+LANGUAGE_CODES = {
+    "cn": "zh",
+    "zh": "zh",
+    "en": "en",
+    "ko": "ko",
+    "ja": "ja",
+    "ru": "ru",
+    "fr": "fr",
+    "de": "de",
+}
+LANGUAGE_NAMES = {"zh": "普通话 Mandarin", "en": "英语 English", "ko": "韩语 Korean", "ja": "日语 Japanese"}
+
+
+def model_language(path: Path) -> str | None:
+    """The language of a Vosk model directory from its published name (None: the name does not say)."""
+    if packaged_ko_model() == path:
+        return "ko"
+    words = path.name.lower().removeprefix("vosk-model-").split("-")
+    words = [w for w in words if w != "small"]
+    return LANGUAGE_CODES.get(words[0]) if words else None
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code, code)
+
+
 def selected_name(data_dir: Path) -> str | None:
     marker = models_dir(data_dir) / SELECTED_FILE
     return marker.read_text(encoding="utf-8").strip() or None if marker.is_file() else None
