@@ -35,6 +35,7 @@ class Endpointer:
         self._at_ms = 0  # stream time of the next window
         self.start_ms: int | None = None  # the open utterance's start
         self._quiet_since: int | None = None
+        self.voiced_until_ms = 0  # end of the last window at or above the threshold
 
     @property
     def open(self) -> bool:
@@ -46,15 +47,15 @@ class Endpointer:
         begin, self._at_ms = self._at_ms, self._at_ms + WINDOW_MS
         if self.start_ms is None:
             if probability >= opts.threshold:
-                self.start_ms, self._quiet_since = begin, None
+                self.start_ms, self._quiet_since, self.voiced_until_ms = begin, None, self._at_ms
             return None
         if probability >= opts.threshold:
-            self._quiet_since = None
+            self._quiet_since, self.voiced_until_ms = None, self._at_ms
         elif probability < opts.neg_threshold and self._quiet_since is None:
             self._quiet_since = begin
         if self._quiet_since is not None and self._at_ms - self._quiet_since >= opts.min_silence_ms:
             return self._close(self._quiet_since)
-        if self._at_ms - self.start_ms >= opts.max_utterance_ms:
+        if self._at_ms + WINDOW_MS - self.start_ms > opts.max_utterance_ms:  # one more window: too long
             return self._close(self._at_ms)
         return None
 

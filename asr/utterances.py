@@ -151,6 +151,8 @@ class VadWhisperRecognizer:
         assert start is not None
         spoken = self._vad_ms - start
         opts = self.options
+        if self._endpointer.voiced_until_ms - start < opts.endpoint.min_speech_ms:  # a click shows nothing
+            return []
         due = spoken >= opts.partial_min_ms and spoken - self._partial_at_ms >= opts.partial_every_ms
         if opts.partials == "decode" and due and self._budget.try_acquire():
             try:
