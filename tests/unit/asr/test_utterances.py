@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from asr.endpoint import EndpointOptions, Endpointer
+from asr.endpoint import Endpointer, EndpointOptions
 from asr.engine import BYTES_PER_MS, FakeRecognizer, Recognizer
 from asr.events import Recognized
 from asr.utterances import PLACEHOLDER, PartialBudget, UtteranceOptions, VadWhisperRecognizer, WhisperFinals
@@ -80,7 +80,7 @@ def test_partials_are_greedy_decodes_at_a_bounded_cadence_or_the_placeholder() -
     assert 2 <= len(decodes) <= 3, "one greedy decode per second of speech, none for the first 0.8 s"
     assert partials[0].text == PLACEHOLDER and all(p.text.startswith("说了") for p in partials[1:])
     busy, busy_calls = vad_whisper("decode", slots=0)  # no CPU to spare: the placeholder only
-    assert [e.text for e in feed(busy, silence(500) + tone(3500) + silence(1000), 100)][0] == PLACEHOLDER
+    assert next(e.text for e in feed(busy, silence(500) + tone(3500) + silence(1000), 100)) == PLACEHOLDER
     assert all(beam is None for _, beam in busy_calls.calls)
 
 
