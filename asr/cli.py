@@ -18,7 +18,7 @@ from asr.audio import read_pcm16k, telephone_coded
 from asr.events import Recognized
 from asr.offline import Score, score, transcribe_pcm
 from asr.pool import ModelNotFound
-from asr.profiles import Engines, ProfileRefused, build_engines
+from asr.profiles import Engines, ProfileRefused, build_engines, choose_profile
 from asr.redact import redact
 from asr.utterances import PartialMode
 from kernel.settings import load_settings
@@ -38,13 +38,19 @@ def _line(start_ms: int, end_ms: int, text_redacted: str) -> str:
 def models_list() -> None:
     """已安装与可安装的模型 / installed and installable models."""
     settings = load_settings()
-    table = Table("模型 / model", "状态 / state", "路径或说明 / path or note")
+    table = Table("模型 / model", "语种 / language", "状态 / state", "路径或说明 / path or note")
     for m in model_store.installed(settings.data_dir):
-        table.add_row(m.name, "✔ 选用 / selected" if m.selected else m.source, str(m.path))
+        lang = model_store.model_language(m.path) or "?"
+        table.add_row(m.name, lang, "✔ 选用 / selected" if m.selected else m.source, str(m.path))
     for name, note in model_store.CATALOG.items():
-        table.add_row(name, "可安装 / installable", note)
+        table.add_row(name, "zh", "可安装 / installable", note)
     if settings.vosk_model_path:
-        table.add_row("HOTLINE_VOSK_MODEL_PATH", "✔ 生效 / in force", str(settings.vosk_model_path))
+        lang = settings.vosk_model_language or model_store.model_language(settings.vosk_model_path) or "?"
+        table.add_row("HOTLINE_VOSK_MODEL_PATH", lang, "✔ 生效 / in force", str(settings.vosk_model_path))
+    try:
+        console.print(choose_profile(settings).describe(), highlight=False)
+    except ProfileRefused as exc:
+        console.print(f"[red]{exc}[/red]")
     console.print(table)
 
 
