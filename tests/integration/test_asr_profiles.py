@@ -134,3 +134,32 @@ def test_transcribe_with_the_korean_profile(tmp_path: Path, monkeypatch: pytest.
     assert result.exit_code == 0, result.output
     lines = [m.group(1) for line in result.output.splitlines() if (m := LINE.match(line))]
     assert lines and all(hangul(text) for text in lines)
+
+
+@pytest.mark.slow
+@whisper_needed
+def test_the_fake_recognizer_has_the_real_ones_event_shape(whisper_dir: Path, tmp_path: Path) -> None:
+    """What unit tests learn from FakeRecognizer holds for the VAD + Whisper recognizer on real speech:
+    partials, then one final per utterance starting where its partials started, times in order."""
+    from asr.engine import FakeRecognizer
+    from asr.profiles import build_engines
+
+    settings = Settings(
+        environment="test", secret_key="t", data_dir=tmp_path / "var", whisper_model_path=whisper_dir
+    )
+    real = build_engines(settings, "zh", partials="placeholder").factory()
+    pcm = clip_pcm()
+    gap = bytes(2000 * BYTES_PER_MS)
+    audio = gap + pcm + gap + pcm + gap
+
+    def shape(events: list[Recognized]) -> list[str]:
+        kinds = "".join(e.kind[0] for e in events)
+        return re.findall(r"p+f", kinds)
+
+    for rec in (FakeRecognizer(), real):
+        events = _stream(rec, audio)
+        assert len(shape(events)) == 2 and "".join(shape(events)) == "".join(e.kind[0] for e in events)
+        for i, event in enumerate(events):
+            assert event.text.strip() and 0 <= event.start_ms <= event.end_ms
+            if event.kind == "final":
+                assert events[i - 1].kind == "partial" and events[i - 1].start_ms == event.start_ms
