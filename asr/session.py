@@ -106,7 +106,9 @@ class CallTranscription:
         self._legs = {}
         for name in legs:
             recognizer = recognizer_factory()
-            decoder = SilenceGate(recognizer) if silence_gate else recognizer
+            # A recognizer that endpoints with its own VAD (gate_silence = False) must see every sample.
+            gated = silence_gate and getattr(recognizer, "gate_silence", True)
+            decoder = SilenceGate(recognizer) if gated else recognizer
             self._legs[name] = _Leg(name, recognizer, decoder)
         self._pending: set[asyncio.Task[None]] = set()
         self._finals: list[TranscriptSegment] = []

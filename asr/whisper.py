@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,7 +149,8 @@ class WhisperSecondPass:
         self._suppress = get_suppressed_tokens(tokenizer, [-1])
         self._t2s: Any = _opencc_t2s(OpenCC)
 
-    def transcribe(self, pcm16le: bytes) -> str:
+    def transcribe(self, pcm16le: bytes, *, beam_size: int | None = None) -> str:
+        """``beam_size``: this decode's beam (1 for a quick partial), else the options' one."""
         import ctranslate2
         import numpy as np
         from faster_whisper.vad import get_speech_timestamps
@@ -172,7 +174,7 @@ class WhisperSecondPass:
         result = self._model.model.generate(
             ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None], dtype=np.float32)),
             [self._prompt],
-            beam_size=opts.beam_size,
+            beam_size=beam_size or opts.beam_size,
             max_length=len(self._prompt) + cap,
             suppress_blank=True,
             suppress_tokens=self._suppress,
@@ -182,7 +184,12 @@ class WhisperSecondPass:
             return ""
         eot = self._tokenizer.eot
         text = str(self._tokenizer.decode([t for t in result.sequences_ids[0] if t < eot])).strip()
-        return str(self._t2s(text)) if opts.language == "zh" else text
+        if opts.language != "zh":
+            return text
+        return _CJK_GAP.sub("", str(self._t2s(text)))  # Whisper spaces phrases apart; Chinese has no spaces
+
+
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
 
 
 def _opencc_t2s(opencc_class: Any) -> Any:

@@ -108,6 +108,14 @@ class Settings(BaseSettings):
     vosk_model_path: Path | None = None
     whisper_model_path: Path | None = None
     asr_second_pass: bool = False
+    # Recognition profile (asr.profiles): the calls' language; the language of HOTLINE_VOSK_MODEL_PATH's model
+    # when its directory name does not say (vosk-model-cn-0.22 → zh); "auto" uses a Vosk model of the
+    # language where one is installed, else Silero VAD + Whisper; partials: greedy Whisper re-decodes
+    # ("decode", bounded) or one "正在说话…" line ("placeholder").
+    asr_language: str = Field(default="zh", pattern=r"^[a-z]{2,3}$")
+    vosk_model_language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
+    asr_streaming: Literal["auto", "vosk", "vad"] = "auto"
+    asr_partials: Literal["decode", "placeholder"] = "decode"
 
     # Recordings
     recordings_dir: Path | None = None

