@@ -6,8 +6,9 @@ PCM (network order, RFC 3551 L16). Vosk wants little-endian, so each payload is 
 per leg: the port says which call and leg a packet belongs to.
 
 Lost packets (a forward jump of the sequence number) are filled with silence of the same duration so the
-stream's clock, and so segment times, stay right; late or duplicate packets are dropped (there is no jitter
-buffer: on loopback and a LAN reordering is rare and a dropped 20 ms does not change what is recognized).
+stream's clock, and so segment times, stay right; late or duplicate packets are dropped and counted, with
+malformed ones, in ``hotline_rtp_packets_dropped{reason}`` (there is no jitter buffer: on loopback and a
+LAN reordering is rare and a dropped 20 ms does not change what is recognized).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import cast
+
+from kernel import metrics
 
 RTP_HEADER = struct.Struct("!BBHII")
 SLIN16_PAYLOAD_TYPE = 118
@@ -116,15 +119,18 @@ class RtpReceiver(asyncio.DatagramProtocol):
             packet = parse_rtp(data)
         except RtpError:
             self.stats.invalid += 1
+            metrics.RTP_DROPPED.labels("malformed").inc()
             return
         if packet.payload_type != self._payload_type:
             self.stats.invalid += 1
+            metrics.RTP_DROPPED.labels("payload_type").inc()
             return
         self.source = addr
         if self._next_seq is not None:
             ahead = (packet.sequence - self._next_seq) & 0xFFFF
             if ahead >= 0x8000:  # behind what we already played: late or duplicate
                 self.stats.late += 1
+                metrics.RTP_DROPPED.labels("late").inc()
                 return
             if 0 < ahead <= MAX_GAP_PACKETS:
                 self.stats.lost += ahead

@@ -106,6 +106,13 @@ class Settings(BaseSettings):
     vosk_model_path: Path | None = None
     whisper_model_path: Path | None = None
     asr_second_pass: bool = False
+    # ASR workers (`hotline run asr`): the address the switch sends this worker's RTP to (its own address on
+    # the network Asterisk reaches; 127.0.0.1 on one machine), what it binds (default: that address; 0.0.0.0
+    # behind NAT), how many calls it takes before it sheds new ones to other workers, its name.
+    asr_rtp_host: str = "127.0.0.1"
+    asr_rtp_bind: str = ""
+    asr_worker_capacity: int = Field(default=12, ge=1, le=1000)
+    asr_worker_id: str = ""
 
     # Recordings
     recordings_dir: Path | None = None
