@@ -24,11 +24,13 @@ import pytest
 from agent_ui.live import AutofillReady, DeskFeed, SuggestionsReady, TranscriptLine
 from agent_ui.live import CallAnswered as DeskCallAnswered
 from asr.ari_tap import AriTap
+from asr.coordinator import TapCoordinator
 from asr.events import CallTranscriptClosed
 from asr.models import packaged_ko_model
-from asr.service import build_service
+from asr.service import NullSegmentStore, build_service
 from asr.transcripts import SqlSegmentStore
 from asr.whisper import missing_requirements, prepare_model
+from asr.worker import AsrWorker
 from hotline.bootstrap import App, bootstrap
 from hotline.live_calls import DeskProjection, LiveAssist
 from kernel.bus import EventBus
@@ -116,11 +118,18 @@ async def live_path(switch: Switch, app: App, suggested: list[Suggestions]) -> A
     holder = app.routing.suggestions
     await asyncio.to_thread(holder.get)  # train/load the classifier before the call, as the web app does
     DeskProjection(feed).install(app.bus)
+    loop = asyncio.get_running_loop()
+    # The telephony role's coordinator (the one writer of segments) and one ASR worker, on one bus.
+    coordinator = TapCoordinator(app.bus, tap, loop, store=SqlSegmentStore(app.session_factory)).install()
+    service = build_service(app.core, store=NullSegmentStore(), announce_closed=False)
+    worker = AsrWorker(service, app.bus, worker_id="asr-1").install()
+    stop = asyncio.Event()
+    workers = [asyncio.create_task(worker.run(stop)), asyncio.create_task(coordinator.run(stop))]
+    await wait_for(lambda: bool(coordinator.placement.workers), 10)
     LiveAssist(
         bus=app.bus,
-        loop=asyncio.get_running_loop(),
-        transcription=build_service(app.core),
-        tap=tap,
+        loop=loop,
+        coordinator=coordinator,
         suggestions=holder,
         on_suggestions=suggested.append,
         assist=Assistant(),
@@ -133,6 +142,8 @@ async def live_path(switch: Switch, app: App, suggested: list[Suggestions]) -> A
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        stop.set()
+        await asyncio.gather(*workers)
         await client.aclose()
         await tap.aclose()
 
