@@ -101,3 +101,33 @@ class RtpPlayer:
 
     def close(self) -> None:
         self.sock.close()
+
+
+async def serve_fake_worker(url: str, worker_id: str, capacity: int, threads: int = 2) -> None:
+    """A worker process on the broker with the FakeRecognizer, until SIGTERM (or ``kill -9``)."""
+    import signal
+
+    from kernel.broker import NatsBridge
+
+    bus = EventBus()
+    bridge = NatsBridge(bus, url, name=f"asr-fake-{worker_id}")
+    await bridge.start()
+    worker = fake_worker(bus, worker_id, capacity=capacity, heartbeat_s=0.5, threads=threads)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    print("ready", flush=True)
+    await worker.run(stop)
+    await bridge.stop()
+
+
+def main() -> None:
+    """``python -m asr.testing NATS_URL WORKER_ID [CAPACITY]``"""
+    import sys
+
+    url, worker_id = sys.argv[1], sys.argv[2]
+    capacity = int(sys.argv[3]) if len(sys.argv) > 3 else 4
+    asyncio.run(serve_fake_worker(url, worker_id, capacity))
+
+
+if __name__ == "__main__":
+    main()
