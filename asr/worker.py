@@ -123,7 +123,10 @@ class AsrWorker:
 
     async def close(self, msg: CloseCall) -> CallClosed:
         finals = 0
-        if msg.call_id in self.service.calls:
+        tap = self.service.calls.get(msg.call_id)
+        if tap is not None:
+            received = {leg: r.stats.received for leg, r in tap.receivers.items()}
+            log.info("call %s closed on %s: RTP packets received %s", msg.call_id, self.worker_id, received)
             try:
                 closed = await self.service.close_call(msg.call_id)
                 finals = len(closed.segments)
