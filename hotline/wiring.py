@@ -75,7 +75,8 @@ def live_assist(app: App, loop: asyncio.AbstractEventLoop) -> LiveAssist:
         tap = AriTap(endpoint.base_url, endpoint.user, endpoint.password, endpoint.app)
         # The one writer of transcript segments: what any worker hears is stored here, once.
         store = SqlSegmentStore(app.session_factory)
-        coordinator = TapCoordinator(app.bus, tap, loop, store=store).install()
+        lapse = app.settings.asr_worker_lapse_seconds
+        coordinator = TapCoordinator(app.bus, tap, loop, store=store, lapse_s=lapse).install()
     assist = LiveAssist(
         bus=app.bus,
         loop=loop,

@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     asr_rtp_bind: str = ""
     asr_worker_capacity: int = Field(default=12, ge=1, le=1000)
     asr_worker_id: str = ""
+    # Workers announce themselves every asr_heartbeat_seconds; the telephony role moves the calls of one not
+    # heard from for asr_worker_lapse_seconds (keep it ≥ 3 heartbeats: a shorter lapse moves live calls).
+    asr_heartbeat_seconds: float = Field(default=0.5, gt=0.05, le=10)
+    asr_worker_lapse_seconds: float = Field(default=1.5, gt=0.2, le=60)
 
     # Recordings
     recordings_dir: Path | None = None

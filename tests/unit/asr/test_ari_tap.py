@@ -126,3 +126,20 @@ async def test_channels_that_never_reach_stasis_fail_the_tap_and_are_removed(
         "DELETE /ari/channels/id-1",
     ]
     await tap.aclose()
+
+
+async def test_repoint_adds_a_new_external_media_to_each_bridge_then_deletes_the_old_one() -> None:
+    calls, transport = _recorder()
+    tap = AriTap("http://127.0.0.1:8088", "hotline", "pw", "hotline", transport=transport)
+    handles = await tap.tap("chan-1", {"caller": 40000}, host="10.0.0.21")
+    assert calls[1][2]["external_host"] == "10.0.0.21:40000"  # the worker's address, per call
+    calls.clear()
+    await tap.repoint(handles, {"caller": 41000}, "10.0.0.22")
+    assert [(m, p) for m, p, _ in calls] == [
+        ("POST", "/ari/channels/externalMedia"),
+        ("POST", "/ari/bridges/bridge-3/addChannel"),
+        ("DELETE", "/ari/channels/ext-2"),
+    ]
+    assert calls[0][2]["external_host"] == "10.0.0.22:41000" and calls[1][2] == {"channel": "ext-4"}
+    assert handles.legs[0].external_id == "ext-4" and handles.legs[0].snoop_id == "snoop-1"
+    await tap.aclose()

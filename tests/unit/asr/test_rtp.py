@@ -40,3 +40,22 @@ def test_gaps_become_silence_and_late_packets_are_dropped() -> None:
     assert receiver.stats.invalid == 1
     assert [len(c) for c in out] == [640, 640, 1280, 640, 640]
     assert out[2] == bytes(1280) and out[0] == struct.pack("<h", 1000) * 320
+
+
+def test_dropped_packets_are_counted_for_prometheus_by_reason() -> None:
+    from kernel import metrics
+
+    def count(reason: str) -> float:
+        return (
+            metrics.REGISTRY.get_sample_value("hotline_rtp_packets_dropped_total", {"reason": reason}) or 0.0
+        )
+
+    before = {r: count(r) for r in ("malformed", "late", "payload_type")}
+    receiver = RtpReceiver(lambda _pcm: None)
+    frame = bytes(640)
+    receiver.datagram_received(b"\x80\x76", ("127.0.0.1", 1))  # shorter than a header
+    receiver.datagram_received(build_rtp(frame, sequence=5, timestamp=0, ssrc=1), ("127.0.0.1", 1))
+    receiver.datagram_received(build_rtp(frame, sequence=4, timestamp=0, ssrc=1), ("127.0.0.1", 1))  # late
+    receiver.datagram_received(build_rtp(frame, sequence=6, timestamp=0, ssrc=1, payload_type=0), ("x", 1))
+    assert {r: count(r) - before[r] for r in before} == {"malformed": 1, "late": 1, "payload_type": 1}
+    assert receiver.stats.received == 1
