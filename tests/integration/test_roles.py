@@ -39,6 +39,14 @@ def test_a_role_beside_others_needs_the_broker_and_postgresql(hot: App) -> None:
     check_requirements(hot, ["web", "scheduler"], alone=False)  # all in one process: nothing more needed
 
 
+def test_an_asr_worker_needs_the_broker_but_no_database(hot: App) -> None:
+    hot.settings.broker_url = ""
+    with pytest.raises(RoleRefused, match="HOTLINE_BROKER_URL"):
+        check_requirements(hot, ["asr"], alone=True)
+    hot.settings.broker_url = "nats://127.0.0.1:4222"
+    check_requirements(hot, ["asr"], alone=True)  # on SQLite too: a worker keeps nothing in the database
+
+
 def test_the_switch_roles_need_a_switch(hot: App) -> None:
     hot.settings.telephony_enabled = False
     for role in ("telephony", "campaign"):
