@@ -24,8 +24,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent_ui.live import AgentStatusChanged, AutofillReady, DeskFeed, SuggestionsReady, TranscriptLine
 from agent_ui.wiring import autofill_ready, suggestions_ready
@@ -118,16 +119,26 @@ class LiveAssist:
         if self.assist is not None:
             self.assist.call_started(event.call_id, event.caller_number)
         if self.coordinator is not None:
-            asyncio.run_coroutine_threadsafe(self.coordinator.call_answered(event.call_id), self.loop)
+            self._run(self.coordinator.call_answered(event.call_id), event.call_id)
 
     def ended(self, event: CallEnded) -> None:
         if self.coordinator is not None:
-            asyncio.run_coroutine_threadsafe(self.coordinator.call_ended(event.call_id), self.loop)
+            self._run(self.coordinator.call_ended(event.call_id), event.call_id)
         if self.suggestions is not None:
             with contextlib.suppress(Exception):
                 self.suggestions.get().call_ended(event.call_id)
         if self.assist is not None:
             self.assist.call_ended(event.call_id)
+
+    def _run(self, work: Coroutine[Any, Any, object], call_id: str) -> None:
+        """Hand the coordinator's work to the loop (bus handlers run on any thread); log what failed."""
+        future = asyncio.run_coroutine_threadsafe(work, self.loop)
+
+        def done(f: Future[object]) -> None:
+            if not f.cancelled() and f.exception() is not None:
+                log.error("transcription hand-off failed for call %s", call_id, exc_info=f.exception())
+
+        future.add_done_callback(done)
 
     # ---- ASR -----------------------------------------------------------------------------------------
     def segment(self, segment: TranscriptSegment) -> None:
