@@ -155,6 +155,11 @@ class TranscriptionService:
     def host(self) -> str:
         return self._host
 
+    @property
+    def decode_wait_s(self) -> float:
+        """How long decode jobs wait for a thread (moving average): above ~0.1 s this process is behind."""
+        return self._decode.wait_s
+
 
 def build_service(
     hot: Core,

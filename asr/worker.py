@@ -2,8 +2,8 @@
 
 It announces itself every ``HEARTBEAT_S`` (``WorkerHeartbeat``: where the switch can send it RTP, its
 capacity, its free slots and its calls), opens one RTP port per leg when asked (``OpenCall`` →
-``CallOpened``), refuses when full so the coordinator asks another worker (shedding rather than lagging
-every call it holds), and closes a call when told (``CloseCall`` → ``CallClosed``). What it hears leaves as
+``CallOpened``), refuses when full or when it decodes slower than real time, so the coordinator asks
+another worker (shedding rather than lagging every call it holds), and closes a call when told (``CloseCall`` → ``CallClosed``). What it hears leaves as
 ``TranscriptSegment`` events on the bus; it stores nothing itself (one writer per segment: the coordinator).
 """
 
@@ -26,6 +26,7 @@ from kernel.bus import EventBus
 
 log = logging.getLogger(__name__)
 LEGS: tuple[Leg, ...] = ("caller", "agent", "mic", "file")
+BEHIND_WAIT_S = 0.1  # decode jobs (≥ 100 ms of audio each) waiting longer: slower than real time
 
 
 def default_worker_id() -> str:
@@ -59,8 +60,14 @@ class AsrWorker:
         return self
 
     @property
+    def behind(self) -> bool:
+        """Decoding slower than real time: take no new call (the ones held would all lag)."""
+        # Without calls no job runs and the average stays where the last call left it: not behind then.
+        return bool(self.service.calls) and self.service.decode_wait_s > BEHIND_WAIT_S
+
+    @property
     def free(self) -> int:
-        return max(0, self.capacity - len(self.service.calls))
+        return 0 if self.behind else max(0, self.capacity - len(self.service.calls))
 
     def heartbeat(self) -> WorkerHeartbeat:
         return WorkerHeartbeat(
@@ -103,7 +110,8 @@ class AsrWorker:
         tap = self.service.calls.get(msg.call_id)
         if tap is None and self.free <= 0:
             self.refused += 1
-            reply = CallOpened(msg.request_id, self.worker_id, msg.call_id, refused="full")
+            why = "behind" if self.behind else "full"
+            reply = CallOpened(msg.request_id, self.worker_id, msg.call_id, refused=why)
         elif tap is None and len(legs) != len(msg.legs):
             reply = CallOpened(msg.request_id, self.worker_id, msg.call_id, refused="unknown leg")
         else:

@@ -161,3 +161,23 @@ async def test_a_segment_delivered_twice_is_stored_once() -> None:
         await r.coordinator.call_ended("c1")
         player.close()
         assert len(r.store.for_call("c1")) == 1
+
+
+async def test_a_worker_that_decodes_slower_than_real_time_sheds_new_calls() -> None:
+    import time
+
+    from asr.worker_events import OpenCall
+
+    bus = EventBus()
+    worker = fake_worker(bus, "w1", capacity=10, threads=1)
+    decode = worker.service._decode
+    held = await worker.open(OpenCall("r0", "w1", "c0", ("caller",)))
+    assert not held.refused and not worker.behind and worker.free == 9
+    # Jobs that queue behind a slow one on the only thread wait for it: the average wait climbs.
+    await asyncio.gather(*(decode.run(time.sleep, 0.15) for _ in range(6)))
+    assert worker.behind and worker.free == 0 and worker.heartbeat().free == 0
+    reply = await worker.open(OpenCall("r1", "w1", "c1", ("caller",)))
+    assert reply.refused == "behind" and list(worker.service.calls) == ["c0"]
+    await asyncio.gather(*(decode.run(lambda: None) for _ in range(60)))  # caught up: waits are short
+    assert not worker.behind and worker.free == 9
+    await worker.service.close_call("c0")
