@@ -71,7 +71,12 @@ class AsrWorker:
 
     def heartbeat(self) -> WorkerHeartbeat:
         return WorkerHeartbeat(
-            self.worker_id, self.host, self.capacity, self.free, tuple(sorted(self.service.calls))
+            self.worker_id,
+            self.host,
+            self.capacity,
+            self.free,
+            tuple(sorted(self.service.calls)),
+            round(self.service.decode_wait_s * 1000),
         )
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -23,6 +23,7 @@ class WorkerHeartbeat:
     capacity: int
     free: int
     calls: tuple[str, ...] = ()
+    decode_wait_ms: int = 0  # how long decode jobs wait for a thread (> 100: slower than real time)
 
 
 @wire("asr.open_call")

@@ -8,6 +8,7 @@ each call's RTP in real time (one 20 ms packet per leg) to wherever the tap poin
 
     flock /tmp/hotline-heavy.lock .venv/bin/python -m bench.asr_workers failover [--calls 4] [--rounds 5]
     flock /tmp/hotline-heavy.lock .venv/bin/python -m bench.asr_workers capacity [--calls 20,40,80]
+    flock /tmp/hotline-heavy.lock .venv/bin/python -m bench.asr_workers capacity --real [--calls 2,4,6]
     flock /tmp/hotline-heavy.lock .venv/bin/python -m bench.asr_workers web-rss
 
 failover: calls on worker A, then `kill -9` A. Reported per call: kill → moved (the coordinator saw the
@@ -15,7 +16,10 @@ heartbeats stop and the new worker's ports are the RTP target), kill → the cal
 (first segment from the new worker), and the audio lost (packets the switch sent to A's dead ports).
 capacity: N calls, each a caller leg saying a 400 ms utterance every second; the time from an utterance's
 last voiced packet to its final at the coordinator, less the recognizer's 300 ms endpoint (p50/p95), with
-one worker pinned to one core against two workers pinned to a core each.
+one worker pinned to one core against two workers pinned to a core each. ``--real``: `hotline run asr`
+workers with the recognizer their settings name, both legs playing a real Mandarin clip; reported is the
+decode jobs' wait for a thread from the workers' heartbeats (over 100 ms: slower than real time, the worker
+sheds new calls), so capacity is the most calls at which the wait stays low.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,7 +44,7 @@ from asr.events import Leg, TranscriptSegment
 from asr.rtp import PACKET_MS, build_rtp, swap16
 from asr.testing import SILENCE_20MS, SPEECH_20MS, FakeTap
 from asr.transcripts import InMemorySegmentStore
-from asr.worker_events import CallMoved
+from asr.worker_events import CallMoved, WorkerHeartbeat
 from kernel.broker import NatsBridge
 from kernel.bus import EventBus
 
@@ -49,13 +54,30 @@ PATTERN = [True] * 20 + [False] * 30  # 400 ms of voice, 600 ms of silence, agai
 
 
 @contextlib.contextmanager
-def workers(specs: list[tuple[str, int, str | None]]) -> Iterator[dict[str, subprocess.Popen[str]]]:
-    """(worker id, capacity, cpu list for taskset or None) → running worker processes."""
+def workers(
+    specs: list[tuple[str, int, str | None]], *, real: bool = False
+) -> Iterator[dict[str, subprocess.Popen[str]]]:
+    """(worker id, capacity, cpu list for taskset or None) → running worker processes (``real``:
+    `hotline run asr` with the recognizer its settings name; else the FakeRecognizer worker)."""
     procs: dict[str, subprocess.Popen[str]] = {}
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     try:
         for worker_id, capacity, cpus in specs:
             pin = ["taskset", "-c", cpus] if cpus else []
+            if real:
+                data = Path(tempfile.mkdtemp(prefix="asrw-worker-"))
+                real_env = {
+                    **env,
+                    "HOTLINE_BROKER_URL": BROKER,
+                    "HOTLINE_ASR_WORKER_ID": worker_id,
+                    "HOTLINE_ASR_WORKER_CAPACITY": str(capacity),
+                    "HOTLINE_DATA_DIR": os.environ.get("HOTLINE_DATA_DIR", str(data)),
+                    "HF_HUB_OFFLINE": "1",
+                }
+                cmd = [*pin, sys.executable, "-m", "hotline.cli", "run", "asr"]
+                with (data / "asr.log").open("w") as log:
+                    procs[worker_id] = subprocess.Popen(cmd, stdout=log, stderr=log, env=real_env, cwd=REPO)
+                continue
             cmd = [*pin, sys.executable, "-m", "asr.testing", BROKER, worker_id, str(capacity)]
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env, text=True, cwd=REPO)
             assert proc.stdout is not None and proc.stdout.readline().startswith("ready")
@@ -97,6 +119,11 @@ class Rig:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
         self.bus.subscribe(TranscriptSegment, self._segment)
         self.bus.subscribe(CallMoved, self._moved)
+        self.waits: list[tuple[float, str, int]] = []  # (when, worker, decode wait ms) from heartbeats
+        self.segments = 0
+        self.bus.subscribe(
+            WorkerHeartbeat, lambda b: self.waits.append((time.monotonic(), b.worker_id, b.decode_wait_ms))
+        )
 
     async def start(self) -> None:
         self.bridge = NatsBridge(self.bus, BROKER, name="bench-asr-coordinator")
@@ -116,6 +143,7 @@ class Rig:
 
     def _segment(self, s: TranscriptSegment) -> None:
         now = time.monotonic()
+        self.segments += 1
         call = self.calls.get(s.call_id)
         if call is None:
             return
@@ -219,19 +247,24 @@ async def failover(calls: int, rounds: int) -> None:
         )
 
 
-async def capacity(counts: list[int], seconds: float) -> None:
+async def capacity(counts: list[int], seconds: float, *, real: bool = False) -> None:
     for layout in ("one", "two"):
         for count in counts:
             tag = f"cap{os.getpid()}-{layout}-{count}"
             specs = [(f"{tag}-a", count, "0")]
             if layout == "two":
                 specs = [(f"{tag}-a", count, "0"), (f"{tag}-b", count, "1")]
-            with workers(specs) as procs:
-                rig = Rig(("caller",))
+            with workers(specs, real=real) as procs:
+                rig = Rig(("caller", "agent") if real else ("caller",))
+                if real:
+                    from bench.asr_web_rss import clip_frames
+
+                    rig.clip = clip_frames()
                 await rig.start()
                 await rig.wait_workers(set(procs))
                 await rig.open_calls(count, tag)
                 cpu0 = {w: _cpu(p.pid) for w, p in procs.items()}
+                started = time.monotonic()
                 await rig.play(seconds)
                 cpu = sum(_cpu(p.pid) - cpu0[w] for w, p in procs.items())
                 await asyncio.sleep(1.0)
@@ -241,12 +274,20 @@ async def capacity(counts: list[int], seconds: float) -> None:
                         lat.append((final - end - 0.3) * 1000)
                 heard = sum(len(c.finals) for c in rig.calls.values())
                 said = sum(len(c.speech_ends) for c in rig.calls.values())
+                late = [w for at, _, w in rig.waits if at > started + seconds / 2]
+                segments = rig.segments
                 await rig.end_calls()
                 await rig.close()
+            shown = (
+                f"segments {segments}, decode wait p50 {pct(late, 0.5):4.0f} ms max {max(late, default=0):5.0f} ms"
+                if real
+                else f"finals {heard}/{said}, speech end → final p50 {pct(lat, 0.5):5.0f} ms "
+                f"p95 {pct(lat, 0.95):5.0f} ms"
+            )
             print(
-                f"capacity {layout} worker(s), {count:3d} calls: finals {heard}/{said}, "
-                f"speech end → final p50 {pct(lat, 0.5):5.0f} ms p95 {pct(lat, 0.95):5.0f} ms, "
-                f"worker CPU {cpu / seconds * 100:4.0f} % of a core"
+                f"capacity {layout} worker(s), {count:3d} calls: {shown}, "
+                f"worker CPU {cpu / seconds * 100:4.0f} % of a core",
+                flush=True,
             )
 
 
@@ -261,6 +302,7 @@ def main() -> None:
     parser.add_argument("--calls", default="")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--real", action="store_true", help="capacity with `hotline run asr` workers")
     args = parser.parse_args()
     print(
         f"{platform.node()} · {os.cpu_count()} cores · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
@@ -268,7 +310,8 @@ def main() -> None:
     if args.what == "failover":
         asyncio.run(failover(int(args.calls or 4), args.rounds))
     elif args.what == "capacity":
-        asyncio.run(capacity([int(c) for c in (args.calls or "20,40,80").split(",")], args.seconds))
+        counts = [int(c) for c in (args.calls or "20,40,80").split(",")]
+        asyncio.run(capacity(counts, args.seconds, real=args.real))
     else:
         from bench.asr_web_rss import web_rss
 
