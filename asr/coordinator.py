@@ -5,7 +5,9 @@ the most free slots, asks it to open the call (a full worker refuses: the next o
 call's ARI taps at the worker's RTP ports. Every ``TICK_S`` it looks for workers whose heartbeats lapsed
 (``asr.placement.LAPSE_S``); their calls are opened on another worker, continuing the call's clock and
 numbering, and the taps re-pointed (a new externalMedia channel in each leg's bridge, the old one deleted).
-A call no worker can take now is retried every tick. On hangup the taps go and the worker closes the call.
+A call no worker can take now is retried every tick. On hangup the taps go and the worker closes the call;
+a call handed out by a coordinator before this one (the telephony role failed over) is closed on the
+workers whose heartbeats list it.
 
 It is also the one writer of transcript segments: finals arriving on the bus (from any worker) are stored
 once per (call, leg, seq), and on hangup it announces the whole transcript (``CallTranscriptClosed``),
@@ -135,6 +137,7 @@ class TapCoordinator:
     async def call_ended(self, call_id: str) -> None:
         call = self.calls.get(call_id)
         if call is None:
+            await self._close_orphan(call_id)
             return
         call.ended = True
         async with call.lock:
@@ -151,6 +154,20 @@ class TapCoordinator:
             if self._writer is not None:  # the finals are written before the transcript is announced
                 await asyncio.wrap_future(self._writer.submit(lambda: None))
             finals = sorted(call.finals.values(), key=lambda s: (s.start_ms, s.leg, s.seq))
+            self.bus.publish(CallTranscriptClosed(call_id, tuple(finals)))
+
+    async def _close_orphan(self, call_id: str) -> None:
+        """A call this coordinator did not hand out (the telephony role failed over mid-call): the workers
+        that hold it close it, and the transcript stored so far (every worker's finals) is announced."""
+        holders = self.placement.holders(call_id)
+        if not holders:
+            return
+        log.info("closing call %s handed out before this coordinator started", call_id)
+        for worker_id in holders:
+            await self._request(CloseCall(_rid(), worker_id, call_id), CLOSE_TIMEOUT_S)
+        if self.store is not None and self._writer is not None:
+            store = self.store
+            finals = await asyncio.wrap_future(self._writer.submit(store.for_call, call_id))
             self.bus.publish(CallTranscriptClosed(call_id, tuple(finals)))
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -24,6 +24,7 @@ class WorkerState:
     free: int
     seen_at: float
     calls: set[str] = field(default_factory=set)
+    reported: tuple[str, ...] = ()  # the calls its last heartbeat said it holds
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Placement:
                 beat.worker_id, beat.host, beat.capacity, beat.free, now
             )
         state.host, state.capacity, state.seen_at = beat.host, beat.capacity, now
+        state.reported = beat.calls
         # Calls assigned here that the worker has not reported yet still take a slot.
         pending = {c for c, w in self.owner.items() if w == beat.worker_id} - set(beat.calls)
         state.free = max(0, beat.free - len(pending))
@@ -72,6 +74,10 @@ class Placement:
             state.calls.discard(call_id)
             state.free = min(state.capacity, state.free + 1)
         return worker_id
+
+    def holders(self, call_id: str) -> list[str]:
+        """Workers whose last heartbeat says they hold ``call_id`` (whoever handed it to them)."""
+        return sorted(w.worker_id for w in self.workers.values() if call_id in w.reported)
 
     def lapsed(self, now: float) -> list[tuple[WorkerState, list[str]]]:
         """Workers not heard from for ``lapse_s``, forgotten, each with the calls it held."""

@@ -14,7 +14,7 @@ import pytest
 from asr.coordinator import TapCoordinator
 from asr.events import CallTranscriptClosed, TranscriptSegment
 from asr.placement import SEQ_EPOCH
-from asr.testing import FakeTap, RtpPlayer, fake_worker, utterance
+from asr.testing import FakeTap, RtpPlayer, Target, fake_worker, utterance
 from asr.transcripts import InMemorySegmentStore
 from asr.worker import AsrWorker
 from asr.worker_events import CallMoved
@@ -181,3 +181,22 @@ async def test_a_worker_that_decodes_slower_than_real_time_sheds_new_calls() -> 
     await asyncio.gather(*(decode.run(lambda: None) for _ in range(60)))  # caught up: waits are short
     assert not worker.behind and worker.free == 9
     await worker.service.close_call("c0")
+
+
+async def test_a_call_handed_out_by_a_previous_coordinator_is_closed_on_hangup() -> None:
+    from asr.worker_events import OpenCall
+
+    async with rig() as r:
+        worker = r.start_worker("w1")
+        opened = await worker.open(OpenCall("r0", "w1", "c9", ("caller",)))  # by the coordinator that died
+        target = FakeTap()  # where the old coordinator's taps still send the call's audio
+        target.targets["c9"] = Target(opened.host, {"caller": opened.ports[0]})
+        player = RtpPlayer(target, "c9")
+        await player.play(utterance(), legs=("caller",))
+        await wait_until(lambda: len(r.finals("c9")) == 1)
+        await wait_until(lambda: r.coordinator.placement.holders("c9") == ["w1"])
+        await r.coordinator.call_ended("c9")
+        player.close()
+        assert not worker.service.calls  # the slot is free again
+        [closed] = r.events(CallTranscriptClosed)
+        assert isinstance(closed, CallTranscriptClosed) and [s.seq for s in closed.segments] == [1]
