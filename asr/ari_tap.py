@@ -122,11 +122,35 @@ class AriTap:
                 raise AriError(f"POST addChannel → {response.status_code} {response.text[:200]}")
             await asyncio.sleep(delay)
 
+    async def find(self, channel_id: str) -> CallTapHandles:
+        """The taps of a call made by another process (the telephony role that held the lease before this
+        one): each leg's bridge by its name, its snoop and externalMedia channels by their technology."""
+        handles = CallTapHandles(channel_id)
+        response = await self._client.get("/bridges")
+        if response.status_code >= 300:
+            raise AriError(f"GET /bridges → {response.status_code} {response.text[:200]}")
+        bridges = {b.get("name"): b for b in response.json()}
+        for leg in SPY:
+            bridge = bridges.get(f"asr-{channel_id}-{leg}")
+            if bridge is None:
+                continue
+            snoop = external = ""
+            for member in bridge.get("channels", []):
+                channel = await self._client.get(f"/channels/{member}")
+                name = str(channel.json().get("name", "")) if channel.status_code < 300 else ""
+                if name.startswith("Snoop/"):
+                    snoop = member
+                elif name.startswith("UnicastRTP/"):
+                    external = member
+            handles.legs.append(LegTap(leg, snoop, external, bridge["id"]))
+        return handles
+
     async def untap(self, handles: CallTapHandles) -> None:
         for leg in handles.legs:
             await self._delete(f"/bridges/{leg.bridge_id}")
-            await self._delete(f"/channels/{leg.external_id}")
-            await self._delete(f"/channels/{leg.snoop_id}")
+            for channel in (leg.external_id, leg.snoop_id):
+                if channel:  # a found tap may lack one (it went with the call)
+                    await self._delete(f"/channels/{channel}")
         handles.legs.clear()
 
     async def aclose(self) -> None:

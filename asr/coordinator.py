@@ -48,6 +48,10 @@ class MediaTap(Protocol):
 
     async def untap(self, handles: Any) -> None: ...
 
+    async def find(self, channel_id: str) -> Any:
+        """The taps another process made for the call (after a telephony fail-over)."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -163,6 +167,10 @@ class TapCoordinator:
         if not holders:
             return
         log.info("closing call %s handed out before this coordinator started", call_id)
+        try:
+            await self.tap.untap(await self.tap.find(call_id))
+        except Exception:
+            log.exception("could not remove the earlier transcription tap of call %s", call_id)
         for worker_id in holders:
             await self._request(CloseCall(_rid(), worker_id, call_id), CLOSE_TIMEOUT_S)
         if self.store is not None and self._writer is not None:

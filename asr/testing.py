@@ -68,6 +68,9 @@ class FakeTap:
         self.targets.pop(handles, None)
         self.removed.append(handles)
 
+    async def find(self, channel_id: str) -> Any:
+        return channel_id
+
     async def aclose(self) -> None:
         return None
 

@@ -110,6 +110,12 @@ async def test_a_dead_workers_call_is_re_pointed_to_another_worker(
                 listing = await tap._client.get("/channels")
                 channels = {c["id"] for c in listing.json()}
                 assert not old_externals & channels, "the old externalMedia channels were deleted"
+                # What a standby telephony process would find of these taps on the switch: the same.
+                found = await tap.find(call_id)
+                mine = coordinator.calls[call_id].handles
+                assert sorted(vars(h).items() for h in found.legs) == sorted(
+                    vars(h).items() for h in mine.legs
+                )
                 assert await asyncio.wait_for(caller.wait(), 60) == 0
                 await until(
                     lambda: any(isinstance(e, CallTranscriptClosed) for e in app.bus.published),

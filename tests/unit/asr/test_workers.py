@@ -198,5 +198,6 @@ async def test_a_call_handed_out_by_a_previous_coordinator_is_closed_on_hangup()
         await r.coordinator.call_ended("c9")
         player.close()
         assert not worker.service.calls  # the slot is free again
+        assert r.tap.removed == ["c9"]  # the earlier taps, found on the switch, are removed
         [closed] = r.events(CallTranscriptClosed)
         assert isinstance(closed, CallTranscriptClosed) and [s.seq for s in closed.segments] == [1]
