@@ -234,6 +234,8 @@ class TapCoordinator:
             reply = await self._request(request, OPEN_TIMEOUT_S)
             if not isinstance(reply, CallOpened) or reply.refused or len(reply.ports) != len(call.legs):
                 self.placement.refused(worker.worker_id)
+                if reply is None:  # it may still open the call late: it must not keep the slot
+                    self.bus.publish(CloseCall(_rid(), worker.worker_id, call.call_id, abandon=True))
                 continue
             if not call.placements:
                 call.started = self.clock()  # the call's transcript clock starts with its first tap

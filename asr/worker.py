@@ -53,6 +53,7 @@ class AsrWorker:
         self.refused = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._work: set[Future[Any]] = set()
+        self._closed_while_opening: set[str] = set()
 
     def install(self) -> AsrWorker:
         self.bus.subscribe(OpenCall, self._on_open)
@@ -111,28 +112,37 @@ class AsrWorker:
         future.add_done_callback(self._work.discard)
 
     async def open(self, msg: OpenCall) -> CallOpened:
+        reply = await self._open(msg)
+        metrics.ASR_ACTIVE_CALLS.set(len(self.service.calls))
+        self.bus.publish(reply)
+        return reply
+
+    async def _open(self, msg: OpenCall) -> CallOpened:
+        def refuse(why: str) -> CallOpened:
+            return CallOpened(msg.request_id, self.worker_id, msg.call_id, refused=why)
+
         legs = tuple(leg for leg in msg.legs if leg in LEGS)
         tap = self.service.calls.get(msg.call_id)
         if tap is None and self.free <= 0:
             self.refused += 1
-            why = "behind" if self.behind else "full"
-            reply = CallOpened(msg.request_id, self.worker_id, msg.call_id, refused=why)
-        elif tap is None and len(legs) != len(msg.legs):
-            reply = CallOpened(msg.request_id, self.worker_id, msg.call_id, refused="unknown leg")
-        else:
+            return refuse("behind" if self.behind else "full")
+        if tap is None and len(legs) != len(msg.legs):
+            return refuse("unknown leg")
+        if tap is None:  # (a repeated request, whose reply was lost, gets the same ports)
+            self._closed_while_opening.discard(msg.call_id)
             try:
-                if tap is None:  # a repeated request (the reply was lost) gets the same ports
-                    tap = await self.service.open_call(
-                        msg.call_id, legs, offset_ms=msg.offset_ms, seq_base=msg.seq_base
-                    )
-                ports = tuple(tap.ports[leg] for leg in legs)
-                reply = CallOpened(msg.request_id, self.worker_id, msg.call_id, self.host, ports)
+                tap = await self.service.open_call(
+                    msg.call_id, legs, offset_ms=msg.offset_ms, seq_base=msg.seq_base
+                )
             except Exception as exc:
                 log.exception("ASR worker %s could not open call %s", self.worker_id, msg.call_id)
-                reply = CallOpened(msg.request_id, self.worker_id, msg.call_id, refused=type(exc).__name__)
-        metrics.ASR_ACTIVE_CALLS.set(len(self.service.calls))
-        self.bus.publish(reply)
-        return reply
+                return refuse(type(exc).__name__)
+            if msg.call_id in self._closed_while_opening:  # the coordinator gave up waiting for us
+                self._closed_while_opening.discard(msg.call_id)
+                await self.service.close_call(msg.call_id)
+                return refuse("closed")
+        ports = tuple(tap.ports[leg] for leg in legs)
+        return CallOpened(msg.request_id, self.worker_id, msg.call_id, self.host, ports)
 
     async def close(self, msg: CloseCall) -> CallClosed:
         finals = 0
@@ -145,6 +155,10 @@ class AsrWorker:
                 finals = len(closed.segments)
             except Exception:
                 log.exception("ASR worker %s could not close call %s", self.worker_id, msg.call_id)
+        else:  # not open (yet): an open still under way closes at once
+            if len(self._closed_while_opening) > 1000:
+                self._closed_while_opening.clear()
+            self._closed_while_opening.add(msg.call_id)
         metrics.ASR_ACTIVE_CALLS.set(len(self.service.calls))
         reply = CallClosed(msg.request_id, self.worker_id, msg.call_id, finals)
         self.bus.publish(reply)

@@ -201,3 +201,17 @@ async def test_a_call_handed_out_by_a_previous_coordinator_is_closed_on_hangup()
         assert r.tap.removed == ["c9"]  # the earlier taps, found on the switch, are removed
         [closed] = r.events(CallTranscriptClosed)
         assert isinstance(closed, CallTranscriptClosed) and [s.seq for s in closed.segments] == [1]
+
+
+async def test_a_call_closed_while_the_worker_was_still_opening_it_does_not_keep_a_slot() -> None:
+    from asr.worker_events import CloseCall, OpenCall
+
+    worker = fake_worker(EventBus(), "w1", capacity=2)
+    opening = asyncio.create_task(worker.open(OpenCall("r1", "w1", "c1", ("caller",))))
+    await asyncio.sleep(0)  # the open began (the bus delivers in order) and waits for its ports
+    await worker.close(CloseCall("r2", "w1", "c1", abandon=True))  # the coordinator stopped waiting
+    reply = await opening
+    assert reply.refused == "closed" and not worker.service.calls and worker.free == 2
+    again = await worker.open(OpenCall("r3", "w1", "c1", ("caller",)))  # a later hand-off is not refused
+    assert not again.refused and list(worker.service.calls) == ["c1"]
+    await worker.service.close_call("c1")
