@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 from asr.engine import Recognizer, VoskRecognizer
 
 T = TypeVar("T")
+WAIT_SMOOTHING = 0.1  # weight of the newest job in DecodePool.wait_s
 
 
 class ModelNotFound(RuntimeError):
@@ -92,15 +94,28 @@ class ModelPool:
 
 
 class DecodePool:
-    """Threads that run recognizers (and the optional second pass) so the event loop never decodes."""
+    """Threads that run recognizers (and the optional second pass) so the event loop never decodes.
+
+    ``wait_s`` is a moving average of how long a job waited for a thread: each live job is ≥ 100 ms of
+    audio, so jobs that wait longer than that mean the machine decodes slower than real time (an ASR
+    worker then sheds new calls instead of lagging every call it holds).
+    """
 
     def __init__(self, workers: int | None = None, *, name: str = "asr-decode") -> None:
         self.workers = workers or max(2, os.cpu_count() or 2)
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=name)
+        self.wait_s = 0.0
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, *args)
+        submitted = time.monotonic()
+
+        def timed() -> T:
+            waited = time.monotonic() - submitted
+            self.wait_s += (waited - self.wait_s) * WAIT_SMOOTHING
+            return fn(*args)
+
+        return await loop.run_in_executor(self._executor, timed)
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -40,6 +40,17 @@ class SqlSegmentStore:
         if not segment.is_final:
             return  # partials are pushed, never stored
         with transaction(self._factory) as session:
+            # Idempotent on (call, leg, seq): an event the broker delivered twice is stored once (seq 0:
+            # a segment not numbered by a live session, stored as it comes).
+            exists = segment.seq and session.scalar(
+                select(TranscriptSegmentRow.id).where(
+                    TranscriptSegmentRow.call_id == segment.call_id,
+                    TranscriptSegmentRow.leg == segment.leg,
+                    TranscriptSegmentRow.seq == segment.seq,
+                )
+            )
+            if exists:
+                return
             session.add(
                 TranscriptSegmentRow(
                     call_id=segment.call_id,

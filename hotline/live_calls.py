@@ -7,11 +7,13 @@ Composition, not logic, in two halves that may run in different processes:
   the desk's live picture (``agent_ui.live.DeskFeed``), which streams it to the browsers. Each web process
   keeps its own picture from the same events, so a desk may connect to any of them.
 - :class:`LiveAssist` runs once per switch, in the telephony role. When telephony reports that an agent
-  answered, ASR taps both directions of the caller's channel (ARI snoop ``spy=in`` is what the citizen
+  answered, the ASR coordinator (``asr.coordinator.TapCoordinator``) hands the call to one ASR worker and
+  taps both directions of the caller's channel towards it (ARI snoop ``spy=in`` is what the citizen
   says, ``spy=out`` what they hear, i.e. the agent). Every *final* utterance of the caller feeds the
   suggestion engine, whose answer (knowledge-base articles, category, unit) is published for the desks as
-  ``SuggestionsReady``, and the order form's suggested values (智能填单) as ``AutofillReady``. When the caller's channel is destroyed the tap is removed and the transcript closed
-  (ASR then publishes ``CallTranscriptClosed``, which recordings attaches to the call's recording).
+  ``SuggestionsReady``, and the order form's suggested values (智能填单) as ``AutofillReady``. When the
+  caller's channel is destroyed the tap is removed and the worker closes the call (the coordinator then
+  publishes ``CallTranscriptClosed``, which recordings attaches to the call's recording).
 
 Bus handlers are synchronous and run on whichever thread published; the asynchronous work (ARI requests,
 RTP ports) is handed to the event loop the service was started on.
@@ -22,10 +24,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent_ui.live import AgentStatusChanged, AutofillReady, DeskFeed, SuggestionsReady, TranscriptLine
 from agent_ui.transcript import is_speaking_placeholder
@@ -36,8 +37,7 @@ from routing.assist.autofill import screen_pop
 from telephony.events import CallAnswered, CallEnded
 
 if TYPE_CHECKING:
-    from asr.ari_tap import AriTap, CallTapHandles
-    from asr.service import TranscriptionService
+    from asr.coordinator import TapCoordinator
     from routing.assist.service import Assistant
     from routing.suggest.service import SuggestionEngine, Suggestions
 
@@ -96,11 +96,6 @@ class DeskProjection:
         )
 
 
-@dataclass
-class _Tapped:
-    handles: CallTapHandles | None = None
-
-
 class LiveAssist:
     """Transcription taps and suggestions of answered calls (one per switch, in the telephony role)."""
 
@@ -109,8 +104,7 @@ class LiveAssist:
         *,
         bus: EventBus,
         loop: asyncio.AbstractEventLoop,
-        transcription: TranscriptionService | None = None,
-        tap: AriTap | None = None,
+        coordinator: TapCoordinator | None = None,
         suggestions: SuggestionSource | None = None,
         on_suggestions: Callable[[Suggestions], None] | None = None,
         category_ids: dict[str, int] | None = None,
@@ -118,13 +112,11 @@ class LiveAssist:
     ) -> None:
         self.bus = bus
         self.loop = loop
-        self.transcription = transcription
-        self.tap = tap
+        self.coordinator = coordinator  # None: no transcription (ASR is off)
         self.suggestions = suggestions
         self.on_suggestions = on_suggestions
         self.category_ids = category_ids or {}  # taxonomy path -> category id, for the desk's order form
         self.assist = assist  # the order form fills itself from the citizen's unredacted finals
-        self._taps: dict[str, Future[_Tapped]] = {}
 
     def install(self, bus: EventBus) -> LiveAssist:
         bus.subscribe(CallAnswered, self.answered)
@@ -136,44 +128,27 @@ class LiveAssist:
     def answered(self, event: CallAnswered) -> None:
         if self.assist is not None:
             self.assist.call_started(event.call_id, event.caller_number)
-        if self.transcription is not None and self.tap is not None:
-            self._taps[event.call_id] = asyncio.run_coroutine_threadsafe(
-                self._start_tap(event.call_id), self.loop
-            )
+        if self.coordinator is not None:
+            self._run(self.coordinator.call_answered(event.call_id), event.call_id)
 
     def ended(self, event: CallEnded) -> None:
-        pending = self._taps.pop(event.call_id, None)
-        if pending is not None:
-            asyncio.run_coroutine_threadsafe(self._stop_tap(event.call_id, pending), self.loop)
+        if self.coordinator is not None:
+            self._run(self.coordinator.call_ended(event.call_id), event.call_id)
         if self.suggestions is not None:
             with contextlib.suppress(Exception):
                 self.suggestions.get().call_ended(event.call_id)
         if self.assist is not None:
             self.assist.call_ended(event.call_id)
 
-    async def _start_tap(self, call_id: str) -> _Tapped:
-        assert self.transcription is not None and self.tap is not None
-        tapped = _Tapped()
-        try:
-            call = await self.transcription.open_call(call_id)
-            tapped.handles = await self.tap.tap(call_id, call.ports)
-        except Exception:
-            # The caller may hang up between the answer and the tap; the call itself is unaffected.
-            log.exception("could not tap call %s for transcription", call_id)
-            if call_id in self.transcription.calls:
-                await self.transcription.close_call(call_id)
-        return tapped
+    def _run(self, work: Coroutine[Any, Any, object], call_id: str) -> None:
+        """Hand the coordinator's work to the loop (bus handlers run on any thread); log what failed."""
+        future = asyncio.run_coroutine_threadsafe(work, self.loop)
 
-    async def _stop_tap(self, call_id: str, pending: Future[_Tapped]) -> None:
-        assert self.transcription is not None and self.tap is not None
-        tapped = await asyncio.wrap_future(pending)
-        if tapped.handles is not None:
-            try:
-                await self.tap.untap(tapped.handles)
-            except Exception:
-                log.exception("could not remove the transcription tap of call %s", call_id)
-        if call_id in self.transcription.calls:
-            await self.transcription.close_call(call_id)
+        def done(f: Future[object]) -> None:
+            if not f.cancelled() and f.exception() is not None:
+                log.error("transcription hand-off failed for call %s", call_id, exc_info=f.exception())
+
+        future.add_done_callback(done)
 
     # ---- ASR -----------------------------------------------------------------------------------------
     def segment(self, segment: TranscriptSegment) -> None:

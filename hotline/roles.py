@@ -63,10 +63,17 @@ def check_requirements(app: App, roles: Sequence[str], *, alone: bool) -> None:
             f"role {'+'.join(roles)} runs beside other processes, so it needs the broker: "
             "set HOTLINE_BROKER_URL (e.g. nats://127.0.0.1:4222), or run `hotline run all`"
         )
-    if alone and s.is_sqlite:
+    if alone and s.is_sqlite and list(roles) != ["asr"]:  # a worker keeps nothing in the database
         raise RoleRefused(
             "several processes need PostgreSQL (HOTLINE_DATABASE_URL); SQLite serves one process only"
         )
+    if "asr" in roles and s.asr_enabled:
+        from asr.profiles import ProfileRefused, choose_profile
+
+        try:  # names the model and the language when the call language's profile cannot start
+            choose_profile(s)
+        except ProfileRefused as exc:
+            raise RoleRefused(str(exc)) from exc
     needs_switch = [r for r in roles if r in ("telephony", "campaign")]
     if needs_switch and not s.telephony_enabled:
         raise RoleRefused(
@@ -101,7 +108,9 @@ async def telephony_role(app: App, stop: asyncio.Event) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
         app.desk.call_control = parts.desk_telephony(loop)
         ingestor = recordings_on_call_end(app)
-        assist: LiveAssist | None = live_assist(app, loop)
+        assist: LiveAssist = live_assist(app, loop)
+        coordinator = assist.coordinator
+        watch = asyncio.create_task(coordinator.run(stop), name="asr-coordinator") if coordinator else None
         service = asyncio.create_task(parts.service().run(), name="telephony")
         try:
             yield
@@ -110,8 +119,10 @@ async def telephony_role(app: App, stop: asyncio.Event) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await service
             await parts.client.aclose()
-            if assist is not None and assist.tap is not None:
-                await assist.tap.aclose()
+            if coordinator is not None and watch is not None:
+                stop.set()
+                await _finish(watch)
+                await coordinator.tap.aclose()
             ingestor.close()
             app.recordings.ingestor = None
 
@@ -198,8 +209,24 @@ async def ivr_role(app: App, stop: asyncio.Event) -> AsyncIterator[None]:
 
 @contextlib.asynccontextmanager
 async def asr_role(app: App, stop: asyncio.Event) -> AsyncIterator[None]:
-    # Live transcription runs inside the telephony role's LiveAssist until ASR workers take it over.
-    yield
+    """One ASR worker: loads the recognizers, announces itself, transcribes the calls it is handed."""
+    from hotline.wiring import asr_worker
+
+    if not app.settings.asr_enabled:
+        yield
+        return
+    try:
+        worker = await asyncio.to_thread(asr_worker, app)
+    except Exception as exc:  # no model here: the desks say that no transcript is available
+        log.warning("ASR worker not started: %s", exc)
+        yield
+        return
+    task = asyncio.create_task(worker.run(stop), name="asr-worker")
+    try:
+        yield
+    finally:
+        stop.set()
+        await _finish(task)
 
 
 RoleStarter = Callable[[App, asyncio.Event], contextlib.AbstractAsyncContextManager[None]]
@@ -257,8 +284,9 @@ async def run_roles(app: App, roles: Sequence[str], *, host: str, port: int) -> 
             from kernel.metrics import REGISTRY
 
             start_http_server(app.settings.metrics_port, addr="127.0.0.1", registry=REGISTRY)
-        flusher = asyncio.create_task(_outbox_flusher(app, stop), name="outbox")
-        stack.push_async_callback(_finish, flusher)
+        if list(roles) != ["asr"]:  # a worker writes no outbox rows
+            flusher = asyncio.create_task(_outbox_flusher(app, stop), name="outbox")
+            stack.push_async_callback(_finish, flusher)
         for role in roles:
             if role != "web":
                 await stack.enter_async_context(STARTERS[role](app, stop))

@@ -17,6 +17,7 @@ from hotline.bootstrap import App
 
 if TYPE_CHECKING:
     from analytics.wiring import AnalyticsParts
+    from asr.worker import AsrWorker
 from hotline.live_calls import LiveAssist
 from ivr.orders import order_number_from_keys
 from ivr.service import IvrServices
@@ -59,27 +60,27 @@ def recordings_on_call_end(
 
 
 def live_assist(app: App, loop: asyncio.AbstractEventLoop) -> LiveAssist:
-    """Transcription taps and suggestions of answered calls, in the process that follows the switch."""
+    """Suggestions of answered calls, and the coordinator that hands each call to an ASR worker, in the
+    process that follows the switch (it loads no speech model: workers do, ``asr_worker``)."""
     from agent_ui.wiring import category_ids
     from routing.assist.service import Assistant
 
-    transcription = tap = None
+    coordinator = None
     if app.settings.asr_enabled:
-        try:
-            from asr.ari_tap import AriTap
-            from asr.service import build_service
+        from asr.ari_tap import AriTap
+        from asr.coordinator import TapCoordinator
+        from asr.transcripts import SqlSegmentStore
 
-            transcription = build_service(app.core)
-            endpoint = telephony_parts(app).endpoint
-            tap = AriTap(endpoint.base_url, endpoint.user, endpoint.password, endpoint.app)
-        except Exception as exc:  # no model here: the desk says that no transcript is available
-            log.warning("live transcription is off: %s", exc)
-            transcription = tap = None
+        endpoint = telephony_parts(app).endpoint
+        tap = AriTap(endpoint.base_url, endpoint.user, endpoint.password, endpoint.app)
+        # The one writer of transcript segments: what any worker hears is stored here, once.
+        store = SqlSegmentStore(app.session_factory)
+        lapse = app.settings.asr_worker_lapse_seconds
+        coordinator = TapCoordinator(app.bus, tap, loop, store=store, lapse_s=lapse).install()
     assist = LiveAssist(
         bus=app.bus,
         loop=loop,
-        transcription=transcription,
-        tap=tap,
+        coordinator=coordinator,
         suggestions=app.routing.suggestions,
         category_ids=category_ids(app.desk),
         assist=Assistant(),  # the order form fills itself from the citizen's finals
@@ -87,6 +88,26 @@ def live_assist(app: App, loop: asyncio.AbstractEventLoop) -> LiveAssist:
     # Load the classifier now, not on the first caller's first sentence.
     threading.Thread(target=app.routing.suggestions.get, name="suggestions-preload", daemon=True).start()
     return assist
+
+
+def asr_worker(app: App) -> AsrWorker:
+    """An ASR worker from settings: the recognizers (``asr.service.build_service``), where the switch sends
+    its RTP, its capacity. It stores nothing; its segments reach the coordinator over the bus."""
+    from asr.service import NullSegmentStore, build_service
+    from asr.worker import AsrWorker
+
+    s = app.settings
+    service = build_service(
+        app.core, store=NullSegmentStore(), host=s.asr_rtp_bind or s.asr_rtp_host, announce_closed=False
+    )
+    worker = AsrWorker(
+        service,
+        app.bus,
+        worker_id=s.asr_worker_id or None,
+        host=s.asr_rtp_host,
+        capacity=s.asr_worker_capacity,
+    )
+    return worker.install()
 
 
 class RoutingOrderLookup:

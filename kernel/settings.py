@@ -116,6 +116,17 @@ class Settings(BaseSettings):
     vosk_model_language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
     asr_streaming: Literal["auto", "vosk", "vad"] = "auto"
     asr_partials: Literal["decode", "placeholder"] = "decode"
+    # ASR workers (`hotline run asr`): the address the switch sends this worker's RTP to (its own address on
+    # the network Asterisk reaches; 127.0.0.1 on one machine), what it binds (default: that address; 0.0.0.0
+    # behind NAT), how many calls it takes before it sheds new ones to other workers, its name.
+    asr_rtp_host: str = "127.0.0.1"
+    asr_rtp_bind: str = ""
+    asr_worker_capacity: int = Field(default=12, ge=1, le=1000)
+    asr_worker_id: str = ""
+    # Workers announce themselves every asr_heartbeat_seconds; the telephony role moves the calls of one not
+    # heard from for asr_worker_lapse_seconds (keep it ≥ 3 heartbeats: a shorter lapse moves live calls).
+    asr_heartbeat_seconds: float = Field(default=0.5, gt=0.05, le=10)
+    asr_worker_lapse_seconds: float = Field(default=1.5, gt=0.2, le=60)
 
     # Recordings
     recordings_dir: Path | None = None

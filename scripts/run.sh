@@ -56,5 +56,6 @@ fi
 
 echo
 echo "Web desk / 工作台: http://127.0.0.1:${HOTLINE_HTTP_PORT:-8000}/   API docs: http://127.0.0.1:${HOTLINE_HTTP_PORT:-8000}/docs"
-# Every role in this one process: web, scheduler, and with the switch telephony, campaign, IVR and ASR.
+# Every role in this one process: web, scheduler, and with the switch telephony, campaign, IVR and one ASR
+# worker (on the in-process bus; more workers, here or elsewhere, with `hotline run asr` and the broker).
 $BIN/hotline run all

@@ -1,9 +1,9 @@
 """A real SIP call through a real Asterisk, transcribed live and turned into suggestions for the agent.
 
 A sipp citizen calls the urgent line and plays a real Mandarin clip (AISHELL-1: 广州市房地产中介协会分析);
-a sipp agent answers. ARI snoops both directions of the caller's channel into externalMedia RTP, Vosk
-(the real Korean model from PyPI: the only Vosk model these machines can install) endpoints the
-utterances and Whisper base (the accurate second pass) re-decodes them in Mandarin. The test asserts what
+a sipp agent answers. ARI snoops both directions of the caller's channel into externalMedia RTP; the
+Mandarin profile (no Mandarin Vosk model installs here) endpoints the utterances with Silero VAD and
+writes each final with Whisper base. The test asserts what
 was stored (transcript segments in the database), what the desk received (screen pop, transcript lines,
 suggestions) and that the suggestions were computed from what the caller said.
 """
@@ -24,11 +24,13 @@ import pytest
 from agent_ui.live import AutofillReady, DeskFeed, SuggestionsReady, TranscriptLine
 from agent_ui.live import CallAnswered as DeskCallAnswered
 from asr.ari_tap import AriTap
+from asr.coordinator import TapCoordinator
 from asr.events import CallTranscriptClosed
 from asr.models import packaged_ko_model
-from asr.service import build_service
+from asr.service import NullSegmentStore, build_service
 from asr.transcripts import SqlSegmentStore
 from asr.whisper import missing_requirements, prepare_model
+from asr.worker import AsrWorker
 from hotline.bootstrap import App, bootstrap
 from hotline.live_calls import DeskProjection, LiveAssist
 from kernel.bus import EventBus
@@ -78,7 +80,6 @@ def app(tmp_path: Path, sqlite_template: Path, whisper_dir: Path) -> Iterator[Ap
         secret_key="t",
         data_dir=tmp_path / "var",
         database_url=f"sqlite:///{db}",
-        asr_second_pass=True,
         whisper_model_path=whisper_dir,
     )
     settings.data_dir.mkdir(parents=True)
@@ -116,11 +117,18 @@ async def live_path(switch: Switch, app: App, suggested: list[Suggestions]) -> A
     holder = app.routing.suggestions
     await asyncio.to_thread(holder.get)  # train/load the classifier before the call, as the web app does
     DeskProjection(feed).install(app.bus)
+    loop = asyncio.get_running_loop()
+    # The telephony role's coordinator (the one writer of segments) and one ASR worker, on one bus.
+    coordinator = TapCoordinator(app.bus, tap, loop, store=SqlSegmentStore(app.session_factory)).install()
+    service = build_service(app.core, store=NullSegmentStore(), announce_closed=False)
+    worker = AsrWorker(service, app.bus, worker_id="asr-1").install()
+    stop = asyncio.Event()
+    workers = [asyncio.create_task(worker.run(stop)), asyncio.create_task(coordinator.run(stop))]
+    await wait_for(lambda: bool(coordinator.placement.workers), 10)
     LiveAssist(
         bus=app.bus,
-        loop=asyncio.get_running_loop(),
-        transcription=build_service(app.core),
-        tap=tap,
+        loop=loop,
+        coordinator=coordinator,
         suggestions=holder,
         on_suggestions=suggested.append,
         assist=Assistant(),
@@ -133,6 +141,8 @@ async def live_path(switch: Switch, app: App, suggested: list[Suggestions]) -> A
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        stop.set()
+        await asyncio.gather(*workers)
         await client.aclose()
         await tap.aclose()
 
@@ -206,10 +216,9 @@ async def test_mandarin_call_is_transcribed_and_suggestions_reach_the_desk(app: 
     # Stored: the caller's finals, in Mandarin from the second pass, hold what the citizen said.
     stored = SqlSegmentStore(app.session_factory).for_call(call_id)
     assert stored and all(s.is_final for s in stored)
-    # The second pass replaces Vosk's text wherever its voice detector hears speech; a fragment of the
-    # looping clip cut at the tap's start may keep Vosk's (Korean) guess.
+    # Every final of the caller is Whisper's: the Korean Vosk model is never used for a Mandarin call.
     engines = {s.engine for s in stored if s.leg == "caller"}
-    assert "whisper-base" in engines and engines <= {"whisper-base", "vosk"}, engines
+    assert engines == {"whisper-base"}, engines
     caller_text = "".join(s.text for s in stored if s.leg == "caller" and s.engine == "whisper-base")
     # Telephone audio is 8 kHz μ-law: Whisper base hears 广州市房地产 as e.g. 国州市佛地产, but the words
     # that carry the case survive. Which stretch of the clip each utterance catches varies from run to run

@@ -39,6 +39,30 @@ def test_a_role_beside_others_needs_the_broker_and_postgresql(hot: App) -> None:
     check_requirements(hot, ["web", "scheduler"], alone=False)  # all in one process: nothing more needed
 
 
+def test_an_asr_worker_needs_the_broker_but_no_database(hot: App) -> None:
+    hot.settings.broker_url = ""
+    with pytest.raises(RoleRefused, match="HOTLINE_BROKER_URL"):
+        check_requirements(hot, ["asr"], alone=True)
+    hot.settings.broker_url = "nats://127.0.0.1:4222"
+    check_requirements(hot, ["asr"], alone=True)  # on SQLite too: a worker keeps nothing in the database
+
+
+def test_an_asr_worker_without_a_model_of_the_calls_language_refuses_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only a Korean Vosk model installs here: a Mandarin profile told to stream with Vosk has no model.
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HOTLINE_BROKER_URL", "nats://127.0.0.1:4222")
+    monkeypatch.setenv("HOTLINE_ASR_ENABLED", "true")
+    monkeypatch.setenv("HOTLINE_ASR_LANGUAGE", "zh")
+    monkeypatch.setenv("HOTLINE_ASR_STREAMING", "vosk")
+    monkeypatch.delenv("HOTLINE_VOSK_MODEL_PATH", raising=False)
+    result = CliRunner().invoke(cli, ["run", "asr"])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "zh" in lines[0] and "Vosk model" in lines[0], lines
+
+
 def test_the_switch_roles_need_a_switch(hot: App) -> None:
     hot.settings.telephony_enabled = False
     for role in ("telephony", "campaign"):

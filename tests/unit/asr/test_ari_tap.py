@@ -126,3 +126,55 @@ async def test_channels_that_never_reach_stasis_fail_the_tap_and_are_removed(
         "DELETE /ari/channels/id-1",
     ]
     await tap.aclose()
+
+
+async def test_repoint_adds_a_new_external_media_to_each_bridge_then_deletes_the_old_one() -> None:
+    calls, transport = _recorder()
+    tap = AriTap("http://127.0.0.1:8088", "hotline", "pw", "hotline", transport=transport)
+    handles = await tap.tap("chan-1", {"caller": 40000}, host="10.0.0.21")
+    assert calls[1][2]["external_host"] == "10.0.0.21:40000"  # the worker's address, per call
+    calls.clear()
+    await tap.repoint(handles, {"caller": 41000}, "10.0.0.22")
+    assert [(m, p) for m, p, _ in calls] == [
+        ("POST", "/ari/channels/externalMedia"),
+        ("POST", "/ari/bridges/bridge-3/addChannel"),
+        ("DELETE", "/ari/channels/ext-2"),
+    ]
+    assert calls[0][2]["external_host"] == "10.0.0.22:41000" and calls[1][2] == {"channel": "ext-4"}
+    assert handles.legs[0].external_id == "ext-4" and handles.legs[0].snoop_id == "snoop-1"
+    await tap.aclose()
+
+
+async def test_the_taps_another_process_made_are_found_by_bridge_name_and_removed() -> None:
+    calls: list[tuple[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append((request.method, request.url.path))
+        if request.url.path == "/ari/bridges":
+            bridges = [
+                {"id": "b1", "name": "asr-chan-1-caller", "channels": ["s1", "e1"]},
+                {"id": "b2", "name": "asr-chan-1-agent", "channels": ["e2"]},  # its snoop went with the call
+                {"id": "b3", "name": "asr-chan-9-caller", "channels": ["s9", "e9"]},
+            ]
+            return httpx.Response(200, content=json.dumps(bridges))
+        if request.method == "GET":
+            kind = "Snoop/PJSIP-x" if "/s" in request.url.path else "UnicastRTP/10.0.0.21:4000-y"
+            return httpx.Response(200, content=json.dumps({"name": kind}))
+        return httpx.Response(204)
+
+    tap = AriTap("http://127.0.0.1:8088", "hotline", "pw", "hotline", transport=httpx.MockTransport(handler))
+    handles = await tap.find("chan-1")
+    assert [(h.leg, h.snoop_id, h.external_id, h.bridge_id) for h in handles.legs] == [
+        ("caller", "s1", "e1", "b1"),
+        ("agent", "", "e2", "b2"),
+    ]
+    calls.clear()
+    await tap.untap(handles)
+    assert [p for m, p in calls if m == "DELETE"] == [
+        "/ari/bridges/b1",
+        "/ari/channels/e1",
+        "/ari/channels/s1",
+        "/ari/bridges/b2",
+        "/ari/channels/e2",
+    ]
+    await tap.aclose()
