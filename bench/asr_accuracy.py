@@ -20,20 +20,13 @@ import wave
 from datetime import UTC, datetime
 from pathlib import Path
 
+from asr.offline import edit_distance
+
 AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
 
 
 def chars(text: str) -> str:
     return "".join(c for c in text if not unicodedata.category(c).startswith(("P", "Z", "S")))
-
-
-def edit_distance(a: str, b: str) -> int:
-    row = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, y in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
-    return row[-1]
 
 
 def main() -> None:

@@ -43,6 +43,39 @@ def free_port_udp() -> int:
     return free_port(socket.SOCK_DGRAM)
 
 
+async def start_sipp_caller(
+    work: Path,
+    scenario: Path,
+    inf: Path,
+    sip_port: int,
+    *,
+    service: str = "12346",
+    calls: int = 1,
+    rate: int = 1,
+    timeout_s: int = 60,
+) -> asyncio.subprocess.Process:
+    """sipp citizens dialling ``service`` on the switch's SIP port from ``work`` (statistics in
+    ``work/stats.csv``); the caller waits on the returned process."""
+    return await asyncio.create_subprocess_exec(
+        *sipp.caller_command(
+            scenario,
+            inf,
+            target=f"127.0.0.1:{sip_port}",
+            service=service,
+            local_port=free_port_udp(),
+            calls=calls,
+            rate=rate,
+            limit=calls,
+            media_port=free_port_udp(),
+            stats=work / "stats.csv",
+            timeout_s=timeout_s,
+        ),
+        cwd=work,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
 def speech_clips() -> tuple[Path, Path]:
     """Two speech clips (caller, agent), or a skip with the reason."""
     reason = why_no_asterisk(need=("sipp", "sox")) or why_no_baresip()

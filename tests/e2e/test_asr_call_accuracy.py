@@ -24,13 +24,14 @@ import pytest
 
 from asr.ari_tap import AriTap
 from asr.audio import read_pcm16k, telephone_coded
+from asr.coordinator import TapCoordinator
 from asr.events import CallTranscriptClosed
 from asr.offline import Score, score, transcribe_pcm
-from asr.pool import DecodePool
 from asr.profiles import build_engines
-from asr.service import TranscriptionService
+from asr.service import NullSegmentStore, build_service
 from asr.transcripts import SqlSegmentStore
 from asr.whisper import missing_requirements, prepare_model
+from asr.worker import AsrWorker
 from hotline.bootstrap import App, bootstrap
 from hotline.live_calls import LiveAssist
 from kernel.bus import EventBus
@@ -43,6 +44,7 @@ from telephony.records import CallRecorder
 from telephony.service import TelephonyService
 from telephony.switch import Switch
 from telephony.testing import free_port, running_switch, why_no_asterisk
+from tests.e2e.telephony_support import start_sipp_caller
 from tests.speech_support import AUDIO, hangul, mandarin_references
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -104,21 +106,23 @@ def silent_agent(work: Path, port: int) -> Iterator[None]:
 
 @contextlib.asynccontextmanager
 async def transcribed_switch(switch: Switch, app: App) -> AsyncIterator[None]:
+    """The production path on one bus: the telephony role's coordinator (the one writer of segments) hands
+    each answered call to an ASR worker running the zh profile, whose ports the ARI taps point at."""
     cfg = switch.config
     base = f"http://127.0.0.1:{cfg.http_port}"
     client = AriClient(AriEndpoint(base, cfg.ari_user, cfg.ari_password, cfg.ari_app))
     tap = AriTap(base, cfg.ari_user, cfg.ari_password, cfg.ari_app)
-    engines = build_engines(app.settings, "zh")
-    decode = DecodePool()
-    service = TranscriptionService(
-        recognizer_factory=engines.factory,
-        decode=decode,
-        bus=app.bus,
-        store=SqlSegmentStore(app.session_factory),
-        clock=app.clock,
-        release=engines.release,
-    )
-    LiveAssist(bus=app.bus, loop=asyncio.get_running_loop(), transcription=service, tap=tap).install(app.bus)
+    loop = asyncio.get_running_loop()
+    coordinator = TapCoordinator(app.bus, tap, loop, store=SqlSegmentStore(app.session_factory)).install()
+    service = build_service(app.core, store=NullSegmentStore(), announce_closed=False)
+    worker = AsrWorker(service, app.bus, worker_id="asr-1").install()
+    stop = asyncio.Event()
+    running = [asyncio.create_task(worker.run(stop)), asyncio.create_task(coordinator.run(stop))]
+    for _ in range(100):
+        if coordinator.placement.workers:
+            break
+        await asyncio.sleep(0.1)
+    LiveAssist(bus=app.bus, loop=loop, coordinator=coordinator).install(app.bus)
     task = asyncio.create_task(TelephonyService(client, CallRecorder(app.session_factory, app.bus)).run())
     try:
         await asyncio.wait_for(client.connected.wait(), 10)
@@ -127,9 +131,10 @@ async def transcribed_switch(switch: Switch, app: App) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        stop.set()
+        await asyncio.gather(*running)
         await client.aclose()
         await tap.aclose()
-        decode.shutdown()
 
 
 async def test_mandarin_clips_through_a_call_match_the_offline_path(app: App, tmp_path: Path) -> None:
@@ -152,24 +157,7 @@ async def test_mandarin_clips_through_a_call_match_the_offline_path(app: App, tm
                 audio, talk_ms = padded(AUDIO / name, work / "caller.ulaw")
                 scenario, inf = sipp.write_caller(work, audio, talk_ms=talk_ms, numbers=[f"1380013800{n}"])
                 closed_before = sum(isinstance(e, CallTranscriptClosed) for e in app.bus.published)
-                caller = await asyncio.create_subprocess_exec(
-                    *sipp.caller_command(
-                        scenario,
-                        inf,
-                        target=f"127.0.0.1:{switch.config.sip_port}",
-                        service="12346",
-                        local_port=free_port(socket.SOCK_DGRAM),
-                        calls=1,
-                        rate=1,
-                        limit=1,
-                        media_port=free_port(socket.SOCK_DGRAM),
-                        stats=work / "stats.csv",
-                        timeout_s=60,
-                    ),
-                    cwd=work,
-                    stdout=asyncio.subprocess.DEVNULL,
-                    stderr=asyncio.subprocess.DEVNULL,
-                )
+                caller = await start_sipp_caller(work, scenario, inf, switch.config.sip_port)
                 assert await caller.wait() == 0
                 published = app.bus.published
                 for _ in range(300):  # the call's transcript closes after the hang-up (finals decoded)

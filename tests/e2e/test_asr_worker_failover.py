@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import socket
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -32,7 +31,14 @@ from telephony import sipp
 from telephony.config import AgentAccount
 from telephony.testing import free_port, running_switch
 from tests.conftest import make_app
-from tests.e2e.telephony_support import NO_WRAPUP, recorder_running, sipp_agent, speech_clips, until
+from tests.e2e.telephony_support import (
+    NO_WRAPUP,
+    recorder_running,
+    sipp_agent,
+    speech_clips,
+    start_sipp_caller,
+    until,
+)
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -71,24 +77,7 @@ async def test_a_dead_workers_call_is_re_pointed_to_another_worker(
                 scenario, inf = sipp.write_caller(
                     tmp_path, caller_audio, talk_ms=16_000, numbers=["13800000088"]
                 )
-                caller = await asyncio.create_subprocess_exec(
-                    *sipp.caller_command(
-                        scenario,
-                        inf,
-                        target=f"127.0.0.1:{cfg.sip_port}",
-                        service="12346",
-                        local_port=free_port(socket.SOCK_DGRAM),
-                        calls=1,
-                        rate=1,
-                        limit=1,
-                        media_port=free_port(socket.SOCK_DGRAM),
-                        stats=tmp_path / "stats.csv",
-                        timeout_s=60,
-                    ),
-                    cwd=tmp_path,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
+                caller = await start_sipp_caller(tmp_path, scenario, inf, cfg.sip_port)
                 await until(
                     lambda: coordinator.placement.owner, within=30, what="the call handed to a worker"
                 )

@@ -32,6 +32,7 @@ from telephony.service import TelephonyService
 from telephony.setup import load_agents
 from telephony.switch import Switch
 from telephony.testing import free_port, running_switch, why_no_asterisk
+from tests.e2e.telephony_support import start_sipp_caller
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -116,25 +117,11 @@ async def place_calls(
     directory = work / name
     directory.mkdir()
     scenario, inf = sipp.write_caller(directory, audio, talk_ms=talk_ms, numbers=numbers)
-    stats = directory / "stats.csv"
-    cmd = sipp.caller_command(
-        scenario,
-        inf,
-        target=f"127.0.0.1:{switch.config.sip_port}",
-        service=service,
-        local_port=free_port(socket.SOCK_DGRAM),
-        calls=len(numbers),
-        rate=10,
-        limit=len(numbers),
-        media_port=free_port(socket.SOCK_DGRAM),
-        stats=stats,
-        timeout_s=60,
-    )
-    proc = await asyncio.create_subprocess_exec(
-        *cmd, cwd=directory, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    proc = await start_sipp_caller(
+        directory, scenario, inf, switch.config.sip_port, service=service, calls=len(numbers), rate=10
     )
     await proc.wait()
-    return sipp.SippStats.from_csv(stats)
+    return sipp.SippStats.from_csv(directory / "stats.csv")
 
 
 async def ended_calls(app: App, count: int, *, within: float = 10.0) -> list[CallRow]:

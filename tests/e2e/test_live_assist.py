@@ -47,6 +47,7 @@ from telephony.records import CallRecorder
 from telephony.service import TelephonyService
 from telephony.switch import Switch
 from telephony.testing import free_port, running_switch, why_no_asterisk
+from tests.e2e.telephony_support import start_sipp_caller
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.vosk, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -183,24 +184,7 @@ async def test_mandarin_call_is_transcribed_and_suggestions_reach_the_desk(app: 
     scenario, inf = sipp.write_caller(tmp_path, caller_audio, talk_ms=11000, numbers=["13800138000"])
     with running_switch([agent], queues=NO_WRAPUP) as switch, agent_answering(tmp_path, agent_port):
         async with live_path(switch, app, suggested) as feed:
-            caller = await asyncio.create_subprocess_exec(
-                *sipp.caller_command(
-                    scenario,
-                    inf,
-                    target=f"127.0.0.1:{switch.config.sip_port}",
-                    service="12346",
-                    local_port=free_port(socket.SOCK_DGRAM),
-                    calls=1,
-                    rate=1,
-                    limit=1,
-                    media_port=free_port(socket.SOCK_DGRAM),
-                    stats=tmp_path / "stats.csv",
-                    timeout_s=60,
-                ),
-                cwd=tmp_path,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
-            )
+            caller = await start_sipp_caller(tmp_path, scenario, inf, switch.config.sip_port)
             assert await caller.wait() == 0
             published = app.bus.published
             await wait_for(lambda: any(isinstance(e, CallTranscriptClosed) for e in published), 60)

@@ -39,7 +39,7 @@ from telephony.records import CallRecorder
 from telephony.service import TelephonyService
 from telephony.switch import Switch
 from telephony.testing import free_port, running_switch, why_no_asterisk
-from tests.e2e.telephony_support import NO_WRAPUP, sipp_agent
+from tests.e2e.telephony_support import NO_WRAPUP, sipp_agent, start_sipp_caller
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow, pytest.mark.timeout(90)]
 
@@ -109,25 +109,9 @@ async def call(work: Path, voice: Path, switch: Switch, *, number: str, talk_ms:
     directory = work / f"call-{number}"
     directory.mkdir()
     scenario, inf = sipp.write_caller(directory, voice, talk_ms=talk_ms, numbers=[number])
-    stats = directory / "stats.csv"
-    cmd = sipp.caller_command(
-        scenario,
-        inf,
-        target=f"127.0.0.1:{switch.config.sip_port}",
-        service="12346",
-        local_port=free_port(socket.SOCK_DGRAM),
-        calls=1,
-        rate=1,
-        limit=1,
-        media_port=free_port(socket.SOCK_DGRAM),
-        stats=stats,
-        timeout_s=40,
-    )
-    proc = await asyncio.create_subprocess_exec(
-        *cmd, cwd=directory, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
-    )
+    proc = await start_sipp_caller(directory, scenario, inf, switch.config.sip_port, timeout_s=40)
     await proc.wait()
-    return sipp.SippStats.from_csv(stats)
+    return sipp.SippStats.from_csv(directory / "stats.csv")
 
 
 async def ingested(hot: App, *, within: float = 30.0) -> RecordingIngested:

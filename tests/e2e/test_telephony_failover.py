@@ -27,7 +27,7 @@ from telephony.config import AgentAccount
 from telephony.events import CallAnswered
 from telephony.orm import CallRow
 from telephony.testing import free_port, running_switch, why_no_asterisk
-from tests.e2e.telephony_support import NO_WRAPUP, sipp_agent, speech_clips
+from tests.e2e.telephony_support import NO_WRAPUP, sipp_agent, speech_clips, start_sipp_caller
 from tests.integration.test_kernel_broker import BROKER, broker_reachable
 
 pytestmark = [
@@ -141,24 +141,7 @@ async def test_the_standby_follower_takes_over_mid_call_and_completes_its_record
             work = tmp_path / "caller"
             work.mkdir()
             scenario, inf = sipp.write_caller(work, caller_audio, talk_ms=12_000, numbers=["13800000077"])
-            caller = await asyncio.create_subprocess_exec(
-                *sipp.caller_command(
-                    scenario,
-                    inf,
-                    target=f"127.0.0.1:{cfg.sip_port}",
-                    service="12346",
-                    local_port=free_port(socket.SOCK_DGRAM),
-                    calls=1,
-                    rate=1,
-                    limit=1,
-                    media_port=free_port(socket.SOCK_DGRAM),
-                    stats=work / "stats.csv",
-                    timeout_s=60,
-                ),
-                cwd=work,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            caller = await start_sipp_caller(work, scenario, inf, cfg.sip_port)
             answered = await call_row(pg_seeded, "13800000077", ended=False)
             os.kill(active.pid, signal.SIGKILL)  # mid-call
             active.wait(10)
