@@ -76,6 +76,17 @@ async def start_sipp_caller(
     )
 
 
+def padded(clip: Path, out: Path, before_s: float = 2.0, after_s: float = 3.0) -> tuple[Path, int]:
+    """The clip once with silence before and after, as raw 8 kHz μ-law for sipp; and its length in ms. Played
+    once, every utterance is whole: a looping clip cut at the hang-up ends in a fragment."""
+    wav = out.with_suffix(".wav")
+    subprocess.run(
+        ["sox", str(clip), str(wav), "pad", str(before_s), str(after_s)], check=True, capture_output=True
+    )
+    sipp.to_ulaw(wav, out)
+    return out, out.stat().st_size // 8  # 8 bytes of μ-law per ms
+
+
 def speech_clips() -> tuple[Path, Path]:
     """Two speech clips (caller, agent), or a skip with the reason."""
     reason = why_no_asterisk(need=("sipp", "sox")) or why_no_baresip()

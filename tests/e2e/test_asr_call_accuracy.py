@@ -44,7 +44,7 @@ from telephony.records import CallRecorder
 from telephony.service import TelephonyService
 from telephony.switch import Switch
 from telephony.testing import free_port, running_switch, why_no_asterisk
-from tests.e2e.telephony_support import start_sipp_caller
+from tests.e2e.telephony_support import padded, start_sipp_caller
 from tests.speech_support import AUDIO, hangul, mandarin_references
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -52,7 +52,6 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.slow, pytest.mark.timeout(300)]
 NO_WRAPUP = tuple(
     type(q)(q.name, q.title, q.strategy, 10, 0, q.weight, q.announce_seconds) for q in DEFAULT_QUEUES
 )
-BEFORE_S, AFTER_S = 2.0, 3.0
 
 
 @pytest.fixture
@@ -74,16 +73,6 @@ def app(tmp_path: Path, sqlite_template: Path, tmp_path_factory: pytest.TempPath
     hot = bootstrap(settings, bus=EventBus(keep_history=True))
     yield hot
     hot.close()
-
-
-def padded(clip: Path, out: Path) -> tuple[Path, int]:
-    """The clip once with silence before and after, as raw 8 kHz μ-law for sipp; and its length in ms."""
-    wav = out.with_suffix(".wav")
-    subprocess.run(
-        ["sox", str(clip), str(wav), "pad", str(BEFORE_S), str(AFTER_S)], check=True, capture_output=True
-    )
-    sipp.to_ulaw(wav, out)
-    return out, out.stat().st_size // 8  # 8 bytes of μ-law per ms
 
 
 @contextlib.contextmanager
