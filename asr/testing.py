@@ -106,14 +106,16 @@ class RtpPlayer:
         self.sock.close()
 
 
-async def serve_fake_worker(url: str, worker_id: str, capacity: int, threads: int = 2) -> None:
+async def serve_fake_worker(
+    url: str, worker_id: str, capacity: int, threads: int = 2, namespace: str = "hotline"
+) -> None:
     """A worker process on the broker with the FakeRecognizer, until SIGTERM (or ``kill -9``)."""
     import signal
 
     from kernel.broker import NatsBridge
 
     bus = EventBus()
-    bridge = NatsBridge(bus, url, name=f"asr-fake-{worker_id}")
+    bridge = NatsBridge(bus, url, name=f"asr-fake-{worker_id}", namespace=namespace)
     await bridge.start()
     worker = fake_worker(bus, worker_id, capacity=capacity, heartbeat_s=0.5, threads=threads)
     stop = asyncio.Event()
@@ -124,12 +126,15 @@ async def serve_fake_worker(url: str, worker_id: str, capacity: int, threads: in
 
 
 def main() -> None:
-    """``python -m asr.testing NATS_URL WORKER_ID [CAPACITY]``"""
+    """``python -m asr.testing NATS_URL WORKER_ID [CAPACITY]``; the broker namespace is
+    ``HOTLINE_BROKER_NAMESPACE`` (default ``hotline``), so a test's workers meet only its coordinator."""
+    import os
     import sys
 
     url, worker_id = sys.argv[1], sys.argv[2]
     capacity = int(sys.argv[3]) if len(sys.argv) > 3 else 4
-    asyncio.run(serve_fake_worker(url, worker_id, capacity))
+    namespace = os.environ.get("HOTLINE_BROKER_NAMESPACE", "hotline")
+    asyncio.run(serve_fake_worker(url, worker_id, capacity, namespace=namespace))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from tests.integration.test_kernel_broker import BROKER, broker_reachable
 
 pytestmark = [pytest.mark.broker, pytest.mark.timeout(120)]
 REPO = Path(__file__).resolve().parents[2]
+# This module's own subjects on the shared NATS server: another test run's workers never answer here.
+NAMESPACE = f"asrtest{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +42,7 @@ def _need_broker() -> None:
 
 @contextlib.contextmanager
 def worker_process(worker_id: str, capacity: int = 4) -> Iterator[subprocess.Popen[str]]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HOTLINE_BROKER_NAMESPACE": NAMESPACE}
     proc = subprocess.Popen(
         [sys.executable, "-m", "asr.testing", BROKER, worker_id, str(capacity)],
         stdout=subprocess.PIPE,
@@ -65,7 +68,7 @@ def worker_process(worker_id: str, capacity: int = 4) -> Iterator[subprocess.Pop
 @contextlib.asynccontextmanager
 async def coordinator() -> AsyncIterator[tuple[TapCoordinator, EventBus, FakeTap]]:
     bus = EventBus(keep_history=True)
-    bridge = NatsBridge(bus, BROKER, name="asr-coordinator-test")
+    bridge = NatsBridge(bus, BROKER, name="asr-coordinator-test", namespace=NAMESPACE)
     await bridge.start()
     tap = FakeTap()
     coord = TapCoordinator(bus, tap, asyncio.get_running_loop(), store=InMemorySegmentStore()).install()
