@@ -60,6 +60,13 @@
   function apply(line) {
     if (!line || !line.key) { return; }
     if (syncing) { pending.push(line); return; }
+    place(line);
+    // Every event handled counts, placed or ignored (a partial late for its final): tests and benches wait
+    // on this count, and events held during a resync are counted when they are replayed.
+    box.dataset.applied = String(parseInt(box.dataset.applied || "0", 10) + 1);
+  }
+
+  function place(line) {
     if (list.dataset.call !== line.call_id) {  // a new call: the last one's lines go
       list.textContent = ""; byKey = {}; list.dataset.call = line.call_id;
     }
@@ -79,7 +86,6 @@
       if (!follow) { hint.hidden = false; }
     }
     if (follow) { toBottom(); }
-    box.dataset.applied = String(parseInt(box.dataset.applied || "0", 10) + 1);  // for tests and benches
   }
 
   // After the stream (re)connects, or the call changed: the lines so far, from whichever process serves us.
