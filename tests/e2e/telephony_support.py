@@ -180,9 +180,11 @@ def ivr_server(services: IvrServices, probe: IvrProbe) -> Iterator[FastAgiHandle
 
 
 @contextlib.contextmanager
-def sipp_agent(work: Path, audio_ulaw: Path, port: int, *, name: str = "agent") -> Iterator[None]:
-    """An auto-answering agent (sipp UAS) on ``port``: rings 0.5 s, answers, talks until the BYE."""
-    scenario = sipp.write_agent(work, audio_ulaw, ring_ms=500, name=name)
+def sipp_agent(
+    work: Path, audio_ulaw: Path, port: int, *, name: str = "agent", ring_ms: int = 500
+) -> Iterator[None]:
+    """An auto-answering agent (sipp UAS) on ``port``: rings ``ring_ms``, answers, talks until the BYE."""
+    scenario = sipp.write_agent(work, audio_ulaw, ring_ms=ring_ms, name=name)
     proc = subprocess.Popen(
         sipp.agent_command(scenario, local_port=port, media_port=free_port(socket.SOCK_DGRAM)),
         cwd=work,

@@ -44,7 +44,7 @@ from telephony.records import CallRecorder
 from telephony.service import TelephonyService
 from telephony.switch import Switch
 from telephony.testing import free_port, running_switch, why_no_asterisk
-from tests.e2e.telephony_support import padded, start_sipp_caller
+from tests.e2e.telephony_support import padded, sipp_agent, start_sipp_caller
 from tests.speech_support import AUDIO, hangul, mandarin_references
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -79,18 +79,8 @@ def app(tmp_path: Path, sqlite_template: Path, tmp_path_factory: pytest.TempPath
 def silent_agent(work: Path, port: int) -> Iterator[None]:
     silence = work / "silence.wav"
     subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", str(silence), "trim", "0", "2"], check=True)
-    scenario = sipp.write_agent(work, sipp.to_ulaw(silence, work / "agent.ulaw"), ring_ms=300)
-    proc = subprocess.Popen(
-        sipp.agent_command(scenario, local_port=port, media_port=free_port(socket.SOCK_DGRAM)),
-        cwd=work,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with sipp_agent(work, sipp.to_ulaw(silence, work / "agent.ulaw"), port, ring_ms=300):
         yield
-    finally:
-        proc.terminate()
-        proc.wait(5)
 
 
 @contextlib.asynccontextmanager

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import shutil
 import socket
-import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import cast
@@ -48,7 +47,7 @@ from telephony.records import CallRecorder
 from telephony.service import TelephonyService
 from telephony.switch import Switch
 from telephony.testing import free_port, running_switch, why_no_asterisk
-from tests.e2e.telephony_support import padded, start_sipp_caller
+from tests.e2e.telephony_support import padded, sipp_agent, start_sipp_caller
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.vosk, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -90,22 +89,6 @@ def app(tmp_path: Path, sqlite_template: Path, whisper_dir: Path) -> Iterator[Ap
         kb_repository.load(session, read_seed(), hot.clock.now())
     yield hot
     hot.close()
-
-
-@contextlib.contextmanager
-def agent_answering(work: Path, port: int) -> Iterator[None]:
-    scenario = sipp.write_agent(work, sipp.to_ulaw(SILENT_AGENT, work / "agent.ulaw"), ring_ms=300)
-    proc = subprocess.Popen(
-        sipp.agent_command(scenario, local_port=port, media_port=free_port(socket.SOCK_DGRAM)),
-        cwd=work,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield
-    finally:
-        proc.terminate()
-        proc.wait(5)
 
 
 @contextlib.asynccontextmanager
@@ -183,7 +166,10 @@ async def test_mandarin_call_is_transcribed_and_suggestions_reach_the_desk(app: 
     suggested: list[Suggestions] = []
     caller_audio, talk_ms = padded(CLIP, tmp_path / "caller.ulaw")
     scenario, inf = sipp.write_caller(tmp_path, caller_audio, talk_ms=talk_ms, numbers=["13800138000"])
-    with running_switch([agent], queues=NO_WRAPUP) as switch, agent_answering(tmp_path, agent_port):
+    with (
+        running_switch([agent], queues=NO_WRAPUP) as switch,
+        sipp_agent(tmp_path, sipp.to_ulaw(SILENT_AGENT, tmp_path / "agent.ulaw"), agent_port, ring_ms=300),
+    ):
         async with live_path(switch, app, suggested) as feed:
             caller = await start_sipp_caller(tmp_path, scenario, inf, switch.config.sip_port)
             assert await caller.wait() == 0
