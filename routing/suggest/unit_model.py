@@ -5,8 +5,10 @@ matter more precisely than the first-level category: 新生儿上户口 is class
 household registration is the police's; 饭店卫生差吃完拉肚子 reads like health, yet food safety is market
 regulation's. The hotline's own texts say who does what:
 
-- the duty catalogue (职责清单, departments.yaml): 899 duties of 154 units, "负责食品生产经营和餐饮服务的
+- the duty catalogue (职责清单, departments.yaml): 901 duties of 154 units, "负责食品生产经营和餐饮服务的
   食品安全监督管理";
+- the dispatch matter list (派单事项清单, unit_matters.yaml): 1,104 matters of the 71 city-wide units in
+  callers' words, "买到假化肥假农药假种子";
 - the knowledge base: each article names its unit (title and keywords);
 - the keyword dispatch rules (each keyword names its lead unit) and the taxonomy's leaves (level-2 and
   level-3 names of each category with its lead unit).
@@ -30,6 +32,7 @@ import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from routing.reference import data_file
+from routing.suggest.duty_terms import DutyTerms
 from routing.suggest.fastlinear import QueryTfidf
 from routing.suggest.leaves import Leaf
 from routing.suggest.textnorm import normalize
@@ -74,6 +77,10 @@ def unit_documents(
         for duty in u.get("duties") or ():
             if not any(g in duty for g in _GENERIC):
                 docs.append((u["code"], str(duty)))
+    matters = _yaml(base / "unit_matters.yaml").get("units") or {}
+    for code, lines in matters.items():
+        if code in leading:
+            docs.extend((code, str(line)) for line in lines or ())
     for a in articles:
         if getattr(a, "unit_code", "") in leading:
             docs.append((a.unit_code, " ".join([a.title, *a.keywords])))
@@ -109,15 +116,25 @@ _NOT_THE_MATTER = re.compile(
 
 class UnitModel:
     def __init__(
-        self, documents: Sequence[tuple[str, str]], places: Callable[[str], str] | None = None
+        self,
+        documents: Sequence[tuple[str, str]],
+        places: Callable[[str], str] | None = None,
+        terms: DutyTerms | None = None,
+        citizen_texts: Sequence[str] = (),
     ) -> None:
         """``places``: removes place names from a text (the gazetteer): 美兰区 must not find 美兰机场's
-        duties, nor 海甸 a street's."""
+        duties, nor 海甸 a street's. ``terms``: adds the catalogue's words for the citizen's (假化肥 → 农资).
+        ``citizen_texts``: callers' messages, only to weigh how telling a character n-gram is."""
         self.places = places
+        self.terms = terms
         self.codes = [code for code, _ in documents]
         self.texts = [text for _, text in documents]
         self.vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
-        matrix = self.vectorizer.fit_transform([normalize(t) for t in self.texts])
+        documents_text = [normalize(t) for t in self.texts]
+        # Rarity is judged on citizens' language too: 个人, 安全, 许可 are rare in the duties, so alone they
+        # would tie 把钱转到安全账户 to 安全生产 and 个人账户; in callers' messages they are everyday words.
+        self.vectorizer.fit([*documents_text, *(normalize(t) for t in citizen_texts)])
+        matrix = self.vectorizer.transform(documents_text)
         self._columns = matrix.tocsc()
         self._query = QueryTfidf(self.vectorizer)
         self.unit_codes = sorted(set(self.codes))
@@ -128,6 +145,8 @@ class UnitModel:
         """The ``k`` units whose own texts are nearest to ``text``, best first."""
         if self.places is not None:
             text = self.places(text)
+        if self.terms is not None:
+            text = self.terms.expand(text)
         idx, values = self._query.row(_NOT_THE_MATTER.sub(" ", normalize(text)))
         if idx.size == 0:
             return []

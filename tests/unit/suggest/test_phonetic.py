@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from routing.kb.index import KbIndex
 from routing.kb.seed import read_seed
+from routing.suggest.factory import unit_model
 from routing.suggest.leaves import read_leaves
 from routing.suggest.phonetic import SoundAlike
-from routing.suggest.unit_model import UnitModel, unit_documents
 
 NOW = datetime(2025, 10, 1, tzinfo=UTC)
 
@@ -33,7 +33,7 @@ def test_the_knowledge_base_finds_real_estate_from_a_misheard_word_and_says_why(
 
 
 def test_the_units_own_duties_decide_the_known_misses() -> None:
-    model = UnitModel(unit_documents(read_leaves(), read_seed()))
+    model = unit_model(read_leaves(), read_seed())  # as the engine builds it
     cases = {
         "孩子刚出生一个月，新生儿上户口要带什么材料": "city.public_security",
         "我想开个奶茶店，办营业执照需要什么手续": "city.market",
