@@ -1,6 +1,10 @@
 """Responsible-unit suggestion on realistic requests: top-1 and top-3 per unit family.
 
-.venv/bin/python bench/unit_accuracy.py [--file bench/data/unit_requests.yaml] [--misses]
+.venv/bin/python bench/unit_accuracy.py [--file bench/data/unit_requests.yaml ...] [--misses]
+
+Test sets (bench/data): unit_requests_dev.yaml is for tuning; unit_requests.yaml and _v2…_v5 were each written
+by someone who had not seen the model, and each file's header says when it was first measured and since when
+it is no longer blind.
 
 The requests are written for this benchmark (not the training messages). A suggestion counts when it is one
 of the request's acceptable units, or the district counterpart of one (district_bureau.<区>.market for
@@ -35,10 +39,10 @@ def acceptable(code: str, units: list[str]) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
+    parser.add_argument("--file", type=Path, nargs="+", default=[DEFAULT_FILE])
     parser.add_argument("--misses", action="store_true")
     args = parser.parse_args()
-    requests = yaml.safe_load(args.file.read_text(encoding="utf-8"))["requests"]
+    requests = [r for path in args.file for r in yaml.safe_load(path.read_text(encoding="utf-8"))["requests"]]
     with tempfile.TemporaryDirectory() as tmp:
         engine = engine_from_files(Path(tmp), with_kb=False)
     per: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
