@@ -55,9 +55,17 @@ class DutyTerms:
             ((word, term.official) for term in self.terms for word in term.said), key=lambda p: -len(p[0])
         )
 
+    def found(self, text: str) -> dict[str, str]:
+        """Official words → the citizen word in ``text`` that brought them (each official line once)."""
+        found: dict[str, str] = {}
+        for word, official in self._pairs:
+            if official not in found and said_in(word, text):
+                found[official] = word
+        return found
+
     def expand(self, text: str) -> str:
         """``text`` followed by the official words of the citizen words in it (each official line once)."""
-        found = dict.fromkeys(official for word, official in self._pairs if said_in(word, text))
+        found = self.found(text)
         return f"{text} {' '.join(found)}" if found else text
 
     @classmethod

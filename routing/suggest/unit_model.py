@@ -48,11 +48,14 @@ _GENERIC = ("负责本单位", "完成市委", "承办上级交办")
 class UnitEvidence:
     code: str
     score: float
-    document: str  # the best matching duty, article title, rule keyword or category name
+    document: str  # the best matching duty, matter, article title, rule keyword or category name
+    # The caller's words read as the catalogue's (假化肥 → 农资质量监管) where they brought this document.
+    read_as: tuple[tuple[str, str], ...] = ()
 
     @property
     def why(self) -> str:
-        return f"职责/知识库：{self.document}"
+        readings = "；".join(f"「{said}」即「{official}」" for said, official in self.read_as)
+        return f"职责/事项：{self.document}" + (f"（{readings}）" if readings else "")
 
 
 def _yaml(path: Path) -> Any:
@@ -145,8 +148,10 @@ class UnitModel:
         """The ``k`` units whose own texts are nearest to ``text``, best first."""
         if self.places is not None:
             text = self.places(text)
+        readings: dict[str, str] = {}
         if self.terms is not None:
-            text = self.terms.expand(text)
+            readings = self.terms.found(text)
+            text = f"{text} {' '.join(readings)}" if readings else text
         idx, values = self._query.row(_NOT_THE_MATTER.sub(" ", normalize(text)))
         if idx.size == 0:
             return []
@@ -164,11 +169,19 @@ class UnitModel:
                 self.unit_codes[u],
                 hits[0][0] + (0.5 * hits[1][0] if len(hits) > 1 else 0.0),
                 self.texts[hits[0][1]],
+                _readings_in(self.texts[hits[0][1]], readings),
             )
             for u, hits in best.items()
         ]
         scored.sort(key=lambda e: -e.score)
         return scored[:k]
+
+
+def _readings_in(document: str, readings: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The (citizen word, official word) pairs whose official word is written in ``document``."""
+    return tuple(
+        (said, word) for official, said in readings.items() for word in official.split() if word in document
+    )[:2]
 
 
 def combine(

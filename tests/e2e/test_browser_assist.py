@@ -84,7 +84,7 @@ def test_the_order_form_fills_itself_and_the_agent_keeps_the_last_word(
         ("location_text", "海甸岛和平大道32号门口", "speech", "按地名：海甸岛、和平大道", ()),
         ("category", PATH, "model", "分类模型 0.82", ()),
         ("case_type", "complaint", "speech", "听到「坏了」", ()),
-        ("unit", "city.municipal", "model", "职责/知识库：路灯", ()),
+        ("unit", "city.municipal", "model", "职责/事项：路灯", ()),
         (
             "description",
             "海甸岛和平大道32号门口路灯坏了一个星期，希望尽快修。",

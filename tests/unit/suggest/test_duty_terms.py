@@ -44,7 +44,9 @@ def test_the_unit_model_finds_duties_written_in_official_words() -> None:
     terms = DutyTerms([DutyTerm("农资质量监管", ("化肥", "农药")), DutyTerm("林木采伐", ("砍树",))])
     plain, with_terms = UnitModel(duties), UnitModel(duties, terms=terms)
     assert [e.code for e in plain.evidence("买的化肥是假的")] != ["city.agriculture"]
-    assert with_terms.evidence("买的化肥是假的")[0].code == "city.agriculture"
+    best = with_terms.evidence("买的化肥是假的")[0]
+    assert best.code == "city.agriculture"
+    assert best.why == "职责/事项：负责农资质量监管和农业技术推广（「化肥」即「农资质量监管」）"
     assert with_terms.evidence("后山有人偷偷砍了树拉走")[0].code == "city.forestry"
 
 
