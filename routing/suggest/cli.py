@@ -98,3 +98,28 @@ def gazetteer(
         raise typer.Exit(1) from exc
     counts = ", ".join(f"{d} {sum(d in p.districts for p in places)}" for d in DISTRICTS)
     console.print(f"[green]ok[/green] {target}: {len(places)} places ({counts})")
+
+
+@app.command("terms")
+def terms(
+    path: Annotated[Path | None, typer.Argument(help="a duty terms file (default: the packaged one)")] = None,
+    text: Annotated[str | None, typer.Option(help="show how this request is read")] = None,
+) -> None:
+    """Check a citizen-word terms file (群众说法 → 职责用语): counts, or the first bad line."""
+    from routing.reference import data_file
+    from routing.suggest.duty_terms import DutyTerms, DutyTermsError
+
+    target = path or data_file("duty_terms.yaml")
+    try:
+        loaded = DutyTerms.load(target)
+    except DutyTermsError as exc:
+        console.print(f"[red]refused[/red] {exc}")
+        raise typer.Exit(1) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        console.print(f"[red]cannot read[/red] {target}: {exc.__class__.__name__}")
+        raise typer.Exit(1) from exc
+    words = sum(len(t.said) for t in loaded.terms)
+    console.print(f"[green]ok[/green] {target}: {len(loaded.terms)} lines, {words} citizen words")
+    if text is not None:
+        for official, said in loaded.found(text).items():
+            console.print(f"「{said}」即「{official}」")

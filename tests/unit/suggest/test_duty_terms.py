@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from typer.testing import CliRunner
 
 from routing.kb.seed import read_seed
+from routing.suggest.cli import app
 from routing.suggest.duty_terms import DutyTerm, DutyTerms, DutyTermsError, parse_terms, said_in
 from routing.suggest.leaves import read_leaves
 from routing.suggest.unit_model import UnitModel, unit_documents
@@ -77,3 +81,20 @@ def test_a_malformed_terms_file_is_refused_with_its_line(text: str, says: str) -
     with pytest.raises(DutyTermsError, match=r"x\.yaml") as refused:
         parse_terms(text, "x.yaml")
     assert says in str(refused.value)
+
+
+def test_the_terms_command_checks_an_edited_file_and_shows_a_reading(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(app, ["terms", "--text", "买到了假化肥"])
+    assert ok.exit_code == 0, ok.output
+    out = ok.output.replace("\n", "")
+    assert "lines" in out and "「化肥」即「农资质量监管」" in out
+    bad = tmp_path / "terms.yaml"
+    bad.write_text("terms:\n  - {official: 农资, said: [化肥]}\n  - {official: 农资}\n", encoding="utf-8")
+    refused = runner.invoke(app, ["terms", str(bad)])
+    assert refused.exit_code == 1
+    assert "refused" in refused.output and "line 3" in refused.output.replace("\n", "")
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    unreadable = runner.invoke(app, ["terms", str(binary)])
+    assert unreadable.exit_code == 1 and "cannot read" in unreadable.output
