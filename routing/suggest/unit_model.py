@@ -80,10 +80,9 @@ def unit_documents(
         for duty in u.get("duties") or ():
             if not any(g in duty for g in _GENERIC):
                 docs.append((u["code"], str(duty)))
-    matters = _yaml(base / "unit_matters.yaml").get("units") or {}
-    for code, lines in matters.items():
+    for code, line in unit_matters(base / "unit_matters.yaml", {u["code"] for u in units}):
         if code in leading:
-            docs.extend((code, str(line)) for line in lines or ())
+            docs.append((code, line))
     for a in articles:
         if getattr(a, "unit_code", "") in leading:
             docs.append((a.unit_code, " ".join([a.title, *a.keywords])))
@@ -101,6 +100,22 @@ def unit_documents(
         if lead is not None and lead in leading and leaf.level3 != "其他":
             docs.append((lead, f"{leaf.level2} {leaf.level3}"))
     return docs
+
+
+def unit_matters(path: Path, known: set[str]) -> list[tuple[str, str]]:
+    """(unit code, matter) pairs of the dispatch matter list; a unit not in the directory or a line that is
+    not text is refused by name, since the hotline edits this file."""
+    matters = _yaml(path).get("units") or {}
+    if not isinstance(matters, dict):
+        raise ValueError(f"{path.name}: expected 'units:' mapping unit codes to lists of matters")
+    pairs: list[tuple[str, str]] = []
+    for code, lines in matters.items():
+        if code not in known:
+            raise ValueError(f"{path.name}: unknown unit {code!r}")
+        if not isinstance(lines, list) or not all(isinstance(x, str) and x.strip() for x in lines):
+            raise ValueError(f"{path.name}: {code}: expected a list of non-empty matters")
+        pairs.extend((code, line.strip()) for line in lines)
+    return pairs
 
 
 def _category_leads(base: Path) -> dict[tuple[str | None, str | None, str | None], str]:

@@ -11,7 +11,7 @@ from routing.kb.seed import read_seed
 from routing.suggest.cli import app
 from routing.suggest.duty_terms import DutyTerm, DutyTerms, DutyTermsError, parse_terms, said_in
 from routing.suggest.leaves import read_leaves
-from routing.suggest.unit_model import UnitModel, unit_documents
+from routing.suggest.unit_model import UnitModel, unit_documents, unit_matters
 
 
 def test_a_said_word_brings_its_official_words_along_once() -> None:
@@ -98,3 +98,21 @@ def test_the_terms_command_checks_an_edited_file_and_shows_a_reading(tmp_path: P
     binary.write_bytes(b"\xff\xfe\x00garbage")
     unreadable = runner.invoke(app, ["terms", str(binary)])
     assert unreadable.exit_code == 1 and "cannot read" in unreadable.output
+
+
+def test_the_matter_list_names_only_known_units_and_holds_only_text(tmp_path: Path) -> None:
+    known = {"city.agriculture"}
+    good = tmp_path / "ok.yaml"
+    good.write_text("units:\n  city.agriculture: [买到假化肥, ' 电鱼 ']\n", encoding="utf-8")
+    assert unit_matters(good, known) == [("city.agriculture", "买到假化肥"), ("city.agriculture", "电鱼")]
+    for body, says in [
+        ("units:\n  city.nowhere: [化肥]\n", "unknown unit 'city.nowhere'"),
+        ("units:\n  city.agriculture: 化肥\n", "city.agriculture: expected a list"),
+        ("units:\n  city.agriculture: [化肥, 12]\n", "city.agriculture: expected a list"),
+        ("units: [化肥]\n", "expected 'units:' mapping"),
+    ]:
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(body, encoding="utf-8")
+        with pytest.raises(ValueError, match=r"bad\.yaml") as refused:
+            unit_matters(bad, known)
+        assert says in str(refused.value)
