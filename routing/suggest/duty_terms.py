@@ -63,10 +63,11 @@ class DutyTerms:
                 found[official] = word
         return found
 
-    def expand(self, text: str) -> str:
-        """``text`` followed by the official words of the citizen words in it (each official line once)."""
+    def read(self, text: str) -> tuple[str, dict[str, str]]:
+        """``text`` followed by the official words of the citizen words in it (each official line once), and
+        which citizen word brought each official line (the desk shows that reading)."""
         found = self.found(text)
-        return f"{text} {' '.join(found)}" if found else text
+        return (f"{text} {' '.join(found)}" if found else text), found
 
     @classmethod
     def packaged(cls) -> DutyTerms:

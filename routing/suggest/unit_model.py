@@ -22,6 +22,7 @@ district bureaus, streets and towns come from territorial management once the di
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,27 +133,56 @@ _NOT_THE_MATTER = re.compile(
 )
 
 
+def _vectorizer() -> TfidfVectorizer:
+    return TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
+
+
+@dataclass(frozen=True)
+class NgramRarity:
+    """How many of a body of callers' messages contain each character 1–3-gram (document frequency)."""
+
+    texts: int
+    counts: Mapping[str, int]
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> NgramRarity:
+        analyze = _vectorizer().build_analyzer()
+        counts: Counter[str] = Counter()
+        n = 0
+        for text in texts:
+            counts.update(set(analyze(normalize(text))))
+            n += 1
+        return cls(n, counts)
+
+
 class UnitModel:
     def __init__(
         self,
         documents: Sequence[tuple[str, str]],
         places: Callable[[str], str] | None = None,
         terms: DutyTerms | None = None,
-        citizen_texts: Sequence[str] = (),
+        rarity: NgramRarity | None = None,
     ) -> None:
         """``places``: removes place names from a text (the gazetteer): 美兰区 must not find 美兰机场's
         duties, nor 海甸 a street's. ``terms``: adds the catalogue's words for the citizen's (假化肥 → 农资).
-        ``citizen_texts``: callers' messages, only to weigh how telling a character n-gram is."""
+        ``rarity``: callers' messages, only to weigh how telling a character n-gram is."""
         self.places = places
         self.terms = terms
         self.codes = [code for code, _ in documents]
         self.texts = [text for _, text in documents]
-        self.vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
+        self.vectorizer = _vectorizer()
         documents_text = [normalize(t) for t in self.texts]
-        # Rarity is judged on citizens' language too: 个人, 安全, 许可 are rare in the duties, so alone they
-        # would tie 把钱转到安全账户 to 安全生产 and 个人账户; in callers' messages they are everyday words.
-        self.vectorizer.fit([*documents_text, *(normalize(t) for t in citizen_texts)])
-        matrix = self.vectorizer.transform(documents_text)
+        matrix = self.vectorizer.fit_transform(documents_text)
+        if rarity is not None:
+            # Rarity is judged on citizens' language too: 个人, 安全, 许可 are rare in the duties, so alone
+            # they would tie 把钱转到安全账户 to 安全生产 and 个人账户; in callers' messages they are everyday
+            # words. Same smoothed IDF as scikit-learn's, over duties and messages together.
+            in_documents = np.asarray((matrix > 0).sum(axis=0)).ravel()
+            terms_in_order = sorted(self.vectorizer.vocabulary_, key=self.vectorizer.vocabulary_.__getitem__)
+            in_messages = np.array([rarity.counts.get(t, 0) for t in terms_in_order], dtype=np.float64)
+            n = len(documents_text) + rarity.texts
+            self.vectorizer.idf_ = np.log((1 + n) / (1 + in_documents + in_messages)) + 1
+            matrix = self.vectorizer.transform(documents_text)
         self._columns = matrix.tocsc()
         self._query = QueryTfidf(self.vectorizer)
         self.unit_codes = sorted(set(self.codes))
@@ -165,8 +195,7 @@ class UnitModel:
             text = self.places(text)
         readings: dict[str, str] = {}
         if self.terms is not None:
-            readings = self.terms.found(text)
-            text = f"{text} {' '.join(readings)}" if readings else text
+            text, readings = self.terms.read(text)
         idx, values = self._query.row(_NOT_THE_MATTER.sub(" ", normalize(text)))
         if idx.size == 0:
             return []

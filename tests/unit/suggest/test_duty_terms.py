@@ -16,8 +16,11 @@ from routing.suggest.unit_model import UnitModel, unit_documents, unit_matters
 
 def test_a_said_word_brings_its_official_words_along_once() -> None:
     terms = DutyTerms([DutyTerm("农资质量监管", ("化肥", "农药")), DutyTerm("渔业管理", ("电鱼",))])
-    assert terms.expand("买到了假化肥，农药也是假的") == "买到了假化肥，农药也是假的 农资质量监管"
-    assert terms.expand("路灯坏了") == "路灯坏了"
+    assert terms.read("买到了假化肥，农药也是假的") == (
+        "买到了假化肥，农药也是假的 农资质量监管",
+        {"农资质量监管": "化肥"},
+    )
+    assert terms.read("路灯坏了") == ("路灯坏了", {})
 
 
 def test_two_character_words_survive_a_callers_word_in_between_but_not_a_clause_break() -> None:
