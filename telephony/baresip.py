@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -21,6 +22,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # reginfo colours its states
 
 MODULES_DIR = "/usr/lib/baresip/modules"
 
@@ -155,6 +158,15 @@ class Baresip:
         event = found()
         assert event is not None
         return event
+
+    async def registration(self) -> str:
+        """``ok``, ``failed`` (the registrar refused, e.g. a wrong password) or ``pending``, from ``reginfo``:
+        baresip prints each account's state as a coloured OK / ERR (or zzz while it is still trying)."""
+        shown = _ANSI.sub("", str((await self.command("reginfo")).get("data", "")))
+        states = re.findall(r"\s(OK|ERR)\s", shown)
+        if "ERR" in states:
+            return "failed"
+        return "ok" if states else "pending"
 
     async def dial(self, uri: str) -> None:
         await self.command("dial", uri)

@@ -57,14 +57,35 @@ async def demo_call(
     agent_voice = to_wav8k(clip, work / "agent.wav", pad_seconds=600)
     try:
         async with running_baresip(work / "agent", agent, audio=agent_voice) as desk_phone:
-            await asyncio.sleep(3)  # baresip registers as it starts, before its control socket reports events
-            say(f"{agent.user}'s phone started (registered at {switch})")
+            problem = await _registered(desk_phone, agent.user, switch)
+            if problem:
+                return DemoOutcome(False, problem)
+            say(f"{agent.user}'s phone registered at {switch}")
             async with running_baresip(work / "citizen", citizen, audio=voice) as phone:
                 return await _call(
                     phone, desk_phone, switch, agent.user, keys, talk_seconds, ring_within, say
                 )
     except RuntimeError as exc:  # baresip could not start
         return DemoOutcome(False, f"a SIP phone could not start: {exc}")
+
+
+async def _registered(desk_phone: Baresip, agent: str, switch: str, within: float = 10.0) -> str | None:
+    """None once the agent's phone is registered; else what to check. Asterisk answers a wrong password with
+    401 again, which baresip shows as ERR: without this the demo would wait for a ring that cannot come."""
+    state = "pending"
+    for _ in range(int(within / 0.5)):
+        state = await desk_phone.registration()
+        if state != "pending":
+            break
+        await asyncio.sleep(0.5)
+    if state == "failed":
+        return (
+            f"{agent}'s phone could not register at {switch}: the switch refused the SIP password. "
+            f"Pass the password make run printed for {agent} (--password)."
+        )
+    if state == "pending":
+        return f"{agent}'s phone got no answer from {switch} within {within:.0f} s: is the switch up?"
+    return None
 
 
 async def _call(

@@ -93,3 +93,28 @@ async def test_an_agent_who_is_not_ready_ends_the_demo_with_what_to_do(hot: App,
     assert route == "queue-consultation"
     assert not outcome.ok
     assert "就绪" in outcome.message and "agent1" in outcome.message
+
+
+async def test_a_wrong_sip_password_ends_the_demo_with_that_reason_not_a_wait_for_a_ring(
+    hot: App, tmp_path: Path
+) -> None:
+    clip, _ = speech_clips()
+    services = IvrServices(calendar=hot.calendar, clock=FakeClock(DAY))
+    with (
+        ivr_server(services, IvrProbe()) as agi,
+        running_switch(
+            [account()], queues=NO_WRAPUP, fastagi_port=agi.port, sounds=cached_ivr_sounds()
+        ) as sw,
+    ):
+        switch = f"127.0.0.1:{sw.config.sip_port}"
+        outcome = await demo_call(
+            switch=switch,
+            agent=UaAccount("agent1", password="not-the-password", registrar=switch, auto_answer=True),
+            citizen=UaAccount(CITIZEN),
+            keys="11",
+            clip=clip,
+            work=tmp_path,
+            say=lambda _: None,
+        )
+    assert not outcome.ok
+    assert "could not register" in outcome.message and "--password" in outcome.message
