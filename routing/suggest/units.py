@@ -126,7 +126,9 @@ def suggest_units(
         for target in routing.targets:
             lead = target.role is AssignmentRole.LEAD
             totals[target.unit_code] = totals.get(target.unit_code, 0.0) + (score if lead else score / 2)
-            if target.unit_code not in reasons:
+            # A unit that assists on one suggested leaf but leads on another is suggested as the lead, with that
+            # leaf's reason (产权交易 has 住建 assisting; 房地产开发管理 has it leading).
+            if target.unit_code not in reasons or (lead and roles[target.unit_code] == "assist"):
                 roles[target.unit_code] = "lead" if lead else "assist"
                 reasons[target.unit_code] = (
                     routing.reasons[0] if lead and routing.reasons else f"分类「{leaf.path}」协办单位"

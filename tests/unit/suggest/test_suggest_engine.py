@@ -9,7 +9,7 @@ from routing.kb.model import Article
 from routing.suggest.classifier import CategoryClassifier, fit
 from routing.suggest.leaves import LeafScorer, read_leaves
 from routing.suggest.service import SuggestionEngine
-from routing.suggest.units import dispatcher_from_files
+from routing.suggest.units import dispatcher_from_files, suggest_units
 
 NOW = datetime(2025, 10, 1, tzinfo=UTC)
 TRAIN = {
@@ -81,3 +81,17 @@ def test_each_final_utterance_brings_articles_categories_and_units(engine: Sugge
     assert article["key"] == "ld" and "<mark>" in str(article["title_html"])
     engine.call_ended("call-2")
     assert engine.last("call-2") is None
+
+
+def test_a_unit_that_assists_on_one_leaf_and_leads_on_another_is_suggested_as_the_lead() -> None:
+    leaves = read_leaves()
+    dispatcher = dispatcher_from_files(leaves)
+    paths = ["城乡建设/住房保障与房地产/产权交易", "城乡建设/住房保障与房地产/房地产开发管理"]
+    scored = [
+        (next(x for x in leaves if x.path == path), score)
+        for path, score in zip(paths, (0.6, 0.4), strict=True)
+    ]
+    # 产权交易: 不动产登记 leads, 住建 assists (0.3); 房地产开发管理: 住建 leads (0.4) → 住建 first, as lead
+    first = suggest_units(dispatcher, scored, "房地产中介协会")[0]
+    assert (first.code, first.role) == ("city.housing", "lead")
+    assert "协办" not in first.reason
