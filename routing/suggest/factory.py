@@ -25,6 +25,7 @@ from routing.suggest.leaves import Leaf, LeafScorer, read_leaves
 from routing.suggest.model_store import load_or_train
 from routing.suggest.orm import SuggestionFeedback
 from routing.suggest.service import SuggestionEngine
+from routing.suggest.unit_aliases import UnitAliases
 from routing.suggest.unit_model import NgramRarity, UnitModel, unit_documents
 from routing.suggest.units import dispatcher_from_files
 
@@ -71,12 +72,15 @@ def citizen_rarity() -> NgramRarity:
 
 
 def unit_model(leaves: Sequence[Leaf], articles: Iterable[Article]) -> UnitModel:
-    """Duties, KB articles, rules and leaves as unit documents; citizens' messages weigh the n-grams."""
+    """Duties, KB articles, rules and leaves as unit documents; citizens' messages weigh the n-grams; the names
+    callers use for the units (only units that lead cases city-wide can be named)."""
+    documents = unit_documents(leaves, articles)
     return UnitModel(
-        unit_documents(leaves, articles),
+        documents,
         default_gazetteer().without_places,
         DutyTerms.packaged(),
         citizen_rarity(),
+        UnitAliases.packaged({code for code, _ in documents}),
     )
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from routing.suggest.duty_terms import DutyTerms
 from routing.suggest.fastlinear import QueryTfidf
 from routing.suggest.leaves import Leaf
 from routing.suggest.textnorm import normalize
+from routing.suggest.unit_aliases import UnitAliases
 
 # Units that lead a case for the whole city. District governments, their bureaus, streets and towns are
 # reached through territorial management (Dispatcher.territorial), never suggested from words alone.
@@ -52,11 +53,15 @@ class UnitEvidence:
     document: str  # the best matching duty, matter, article title, rule keyword or category name
     # The caller's words read as the catalogue's (假化肥 → 农资质量监管) where they brought this document.
     read_as: tuple[tuple[str, str], ...] = ()
+    named: str = ""  # the caller named this unit (交警, 车管所), see unit_aliases.py
 
     @property
     def why(self) -> str:
         readings = "；".join(f"「{said}」即「{official}」" for said, official in self.read_as)
-        return f"职责/事项：{self.document}" + (f"（{readings}）" if readings else "")
+        duty = (
+            f"职责/事项：{self.document}" + (f"（{readings}）" if readings else "") if self.document else ""
+        )
+        return "；".join(part for part in (f"来电人提到「{self.named}」" if self.named else "", duty) if part)
 
 
 def _yaml(path: Path) -> Any:
@@ -162,11 +167,14 @@ class UnitModel:
         places: Callable[[str], str] | None = None,
         terms: DutyTerms | None = None,
         rarity: NgramRarity | None = None,
+        aliases: UnitAliases | None = None,
     ) -> None:
         """``places``: removes place names from a text (the gazetteer): 美兰区 must not find 美兰机场's
         duties, nor 海甸 a street's. ``terms``: adds the catalogue's words for the citizen's (假化肥 → 农资).
-        ``rarity``: callers' messages, only to weigh how telling a character n-gram is."""
+        ``rarity``: callers' messages, only to weigh how telling a character n-gram is. ``aliases``: the names
+        callers use for units; a unit named in the request gains NAMED_WEIGHT × the best duty evidence."""
         self.places = places
+        self.aliases = aliases
         self.terms = terms
         self.codes = [code for code, _ in documents]
         self.texts = [text for _, text in documents]
@@ -191,6 +199,7 @@ class UnitModel:
 
     def evidence(self, text: str, k: int = 5) -> list[UnitEvidence]:
         """The ``k`` units whose own texts are nearest to ``text``, best first."""
+        named = self.aliases.named(text) if self.aliases is not None else {}
         if self.places is not None:
             text = self.places(text)
         readings: dict[str, str] = {}
@@ -198,7 +207,7 @@ class UnitModel:
             text, readings = self.terms.read(text)
         idx, values = self._query.row(_NOT_THE_MATTER.sub(" ", normalize(text)))
         if idx.size == 0:
-            return []
+            return _named_only(named)
         sims = np.asarray(self._columns[:, idx] @ values).ravel()
         order = np.argsort(-sims, kind="stable")
         best: dict[int, list[tuple[float, int]]] = {}
@@ -217,14 +226,34 @@ class UnitModel:
             )
             for u, hits in best.items()
         ]
-        scored.sort(key=lambda e: -e.score)
-        return scored[:k]
+        return _with_named(scored, named)[:k]
+
+
+# How much naming a unit counts, as a share of the best duty evidence: enough to lift the named unit over a
+# near tie, not over a clear matter of another unit (派出所说不归他们管，让我找城管 names both).
+NAMED_WEIGHT = 0.5
+
+
+def _with_named(scored: list[UnitEvidence], named: dict[str, str]) -> list[UnitEvidence]:
+    bonus = NAMED_WEIGHT * max((e.score for e in scored), default=1.0)
+    out = [replace(e, score=e.score + bonus, named=named[e.code]) if e.code in named else e for e in scored]
+    present = {e.code for e in scored}
+    out += [UnitEvidence(code, bonus, "", named=name) for code, name in named.items() if code not in present]
+    out.sort(key=lambda e: -e.score)
+    return out
+
+
+def _named_only(named: dict[str, str]) -> list[UnitEvidence]:
+    return _with_named([], named)
 
 
 def _readings_in(document: str, readings: dict[str, str]) -> tuple[tuple[str, str], ...]:
     """The (citizen word, official word) pairs whose official word is written in ``document``."""
     return tuple(
-        (said, word) for official, said in readings.items() for word in official.split() if word in document
+        (said, word)
+        for official, said in readings.items()
+        for word in official.split()
+        if word in document and word != said
     )[:2]
 
 
