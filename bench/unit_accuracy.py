@@ -2,9 +2,9 @@
 
 .venv/bin/python bench/unit_accuracy.py [--file bench/data/unit_requests.yaml ...] [--misses]
 
-Test sets (bench/data): unit_requests_dev.yaml is for tuning; unit_requests.yaml and _v2…_v5 were each written
-by someone who had not seen the model, and each file's header says when it was first measured and since when
-it is no longer blind.
+Test sets (bench/data): unit_requests_dev*.yaml are for tuning; unit_requests.yaml and _v2…_v7 were each
+written by someone who had not seen the model, and each file's header says when it was first measured and since
+when it is no longer blind.
 
 The requests are written for this benchmark (not the training messages). A suggestion counts when it is one
 of the request's acceptable units, or the district counterpart of one (district_bureau.<区>.market for

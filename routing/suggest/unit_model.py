@@ -7,7 +7,7 @@ regulation's. The hotline's own texts say who does what:
 
 - the duty catalogue (职责清单, departments.yaml): 901 duties of 154 units, "负责食品生产经营和餐饮服务的
   食品安全监督管理";
-- the dispatch matter list (派单事项清单, unit_matters.yaml): 1,104 matters of the 71 city-wide units in
+- the dispatch matter list (派单事项清单, unit_matters.yaml): 1,700 matters of the 71 city-wide units in
   callers' words, "买到假化肥假农药假种子";
 - the knowledge base: each article names its unit (title and keywords);
 - the keyword dispatch rules (each keyword names its lead unit) and the taxonomy's leaves (level-2 and
@@ -15,8 +15,9 @@ regulation's. The hotline's own texts say who does what:
 
 Each of these is a short document labelled with a unit. A request is compared with every document by
 character 1–3-gram TF-IDF cosine (plus words that sound like vocabulary words, see phonetic.py); a unit's
-evidence is its best document plus half its second best. Only units that lead cases city-wide are scored:
-district bureaus, streets and towns come from territorial management once the district is known.
+evidence is its best document plus half its second best, and more when the caller names it (unit_aliases.py).
+Only units that lead cases city-wide are scored: district bureaus, streets and towns come from territorial
+management once the district is known.
 """
 
 from __future__ import annotations
