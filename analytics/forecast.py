@@ -22,8 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-import chinese_calendar
-
+from kernel.holidays import holiday_name, is_workday
 from kernel.sqltime import bucket_start
 
 INTERVAL_SECONDS = 1800
@@ -33,23 +32,12 @@ SURGE_RATIO = 1.8
 SHRINK = 2.0  # prior weight, in days, of a day type's factor
 
 
-def _workday(day: date) -> bool:
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        return day.weekday() < 5
-
-
 def day_type(day: date) -> str:
-    try:
-        off, name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
-        off, name = day.weekday() >= 5, None
-    if off and name:
+    if holiday_name(day):
         return "holiday"
-    if off:
+    if not is_workday(day):
         return f"weekend{day.weekday()}"
-    if all(not _workday(day - timedelta(days=k)) for k in (1, 2, 3)):
+    if all(not is_workday(day - timedelta(days=k)) for k in (1, 2, 3)):
         return "after_holiday"
     return f"weekday{min(day.weekday(), 4) if day.weekday() < 5 else 0}"  # 调休 weekend works like a Monday
 

@@ -1,8 +1,10 @@
 """The Chinese public-holiday calendar (法定节假日 and 调休 working weekends), from `chinese_calendar`.
 
 The library covers the years whose State Council notice it has seen (up to 2026 in 1.11). For a later year
-the calendar falls back to Monday–Friday and says so once in the log; dates in ``extra_holidays`` and
-``extra_workdays`` (from settings) patch that year until the library is upgraded.
+the calendar knows the statutory holidays (kernel.holidays: 元旦, 春节, 清明, 劳动节, 端午, 中秋, 国庆) and
+Monday–Friday otherwise, and says once in the log that the notice's bridging days and working weekends are
+missing; dates in ``extra_holidays`` and ``extra_workdays`` (from settings) patch that year until the library
+is upgraded.
 """
 
 from __future__ import annotations
@@ -10,9 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-import chinese_calendar
-
-from routing.domain.sla import WeekdayCalendar
+from kernel.holidays import has_notice, holiday_name, is_workday
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,6 @@ class ChineseWorkCalendar:
     ) -> None:
         self.extra_holidays = extra_holidays or set()
         self.extra_workdays = extra_workdays or set()
-        self._fallback = WeekdayCalendar()
         self._warned: set[int] = set()
 
     def is_workday(self, day: date) -> bool:
@@ -31,15 +30,15 @@ class ChineseWorkCalendar:
             return False
         if day in self.extra_workdays:
             return True
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            if day.year not in self._warned:
-                self._warned.add(day.year)
-                log.warning(
-                    "chinese_calendar has no data for %s; counting Monday-Friday as working days", day.year
-                )
-            return self._fallback.is_workday(day)
+        if day.year not in self._warned and not has_notice(day.year):
+            self._warned.add(day.year)
+            log.warning(
+                "chinese_calendar has no data for %s: counting its statutory holidays and Monday-Friday; the "
+                "State Council's bridging days and working weekends are missing until the library is upgraded "
+                "(or set in extra_holidays / extra_workdays)",
+                day.year,
+            )
+        return is_workday(day)
 
     def is_public_holiday(self, day: date) -> bool:
         """A day of a public holiday period (法定节假日, its weekend days included); ordinary weekends are not.
@@ -48,8 +47,5 @@ class ChineseWorkCalendar:
             return True
         if day in self.extra_workdays:
             return False
-        try:
-            on_holiday, name = chinese_calendar.get_holiday_detail(day)
-        except NotImplementedError:
-            return day.weekday() < 5 and not self.is_workday(day)  # the weekday fallback, logged there
-        return bool(on_holiday and name)
+        self.is_workday(day)  # logs a missing year once
+        return holiday_name(day) is not None

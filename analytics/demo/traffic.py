@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
-
 from analytics.demo.haikou import (
     AFTER_HOLIDAY_FACTOR,
     CALLS_PER_DAY,
@@ -21,6 +19,7 @@ from analytics.demo.haikou import (
     HOURLY,
     WEEKDAY_FACTOR,
 )
+from kernel.holidays import holiday_name, is_workday
 
 HAIKOU = ZoneInfo("Asia/Shanghai")
 AGENTS = tuple(f"demo-agent-{n:03d}" for n in range(1, 151))
@@ -47,18 +46,7 @@ class DayPlan:
 
 def official_holiday(day: date) -> bool:
     """A statutory holiday (not a plain weekend); 调休 working weekends are working days."""
-    try:
-        off, name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
-        return False
-    return bool(off and name)
-
-
-def is_workday(day: date) -> bool:
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        return day.weekday() < 5
+    return holiday_name(day) is not None
 
 
 def day_factor(day: date) -> float:

@@ -17,6 +17,7 @@ from routing.calendar import ChineseWorkCalendar
 DAY = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Haikou
 NIGHT = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)  # Monday 23:30
 NATIONAL_DAY = datetime(2026, 10, 1, 2, 0, tzinfo=UTC)
+NEW_YEAR_2027 = datetime(2027, 1, 1, 2, 0, tzinfo=UTC)  # a year chinese_calendar 1.11 has no schedule for
 SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "demo_call.py"
 
 
@@ -31,6 +32,7 @@ def menu() -> Menu:
         (DAY, "11", Period.DAY),  # Mandarin, enquiries
         (NIGHT, "10", Period.NIGHT),  # at night 1 is a callback request: 0 for an agent
         (NATIONAL_DAY, "11", Period.HOLIDAY),
+        (NEW_YEAR_2027, "11", Period.HOLIDAY),  # 元旦 is a statutory holiday before any notice names it
     ],
 )
 def test_keys_to_an_agent_follow_the_menu_in_force(

@@ -284,7 +284,7 @@ def test_working_days_follow_the_official_calendar_across_a_holiday() -> None:
     from routing.calendar import ChineseWorkCalendar
 
     cal = ChineseWorkCalendar()
-    # National Day 2026: 1-7 October off, Sunday 27 September and Saturday 10 October are working days.
+    # National Day 2026: 1-7 October off, Sunday 20 September and Saturday 10 October are working days.
     start = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
     assert add_working_days(start, 1, cal).astimezone(UTC).date() == date(2026, 10, 8)
     assert add_working_days(start, 3, cal).astimezone(UTC).date() == date(2026, 10, 10)
