@@ -79,7 +79,11 @@ def up(ctx: typer.Context) -> None:
         f"[green]Asterisk {result.version} 已启动 / up[/green] in {seconds:.1f} s "
         f"(pid {switch.pid()}): SIP udp {cfg.sip_host}:{cfg.sip_port}, "
         f"ARI http://{cfg.http_host}:{cfg.http_port}/ari app '{cfg.ari_app}', "
-        f"{len(cfg.agents)} agent account(s)"
+        + (
+            f"{len(cfg.agents)} agent SIP account(s)"
+            if cfg.agents
+            else "no agent SIP accounts yet (`hotline asterisk demo-agents` adds the desk's demo agents)"
+        )
     )
 
 
