@@ -44,6 +44,10 @@ class AgentSwitch(Protocol):
 
     def apply_desk_status(self, username: str, status: str, now: datetime, reason: str = "") -> None: ...
 
+    def logout(self, username: str, now: datetime) -> None:
+        """Leaves every queue (the agent logged out of the desk)."""
+        ...
+
 
 @runtime_checkable
 class CallControl(Protocol):

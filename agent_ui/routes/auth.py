@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from agent_ui.roles import HOME_PAGE, Role
 from agent_ui.security import SESSION_COOKIE, SESSION_MAX_AGE, SessionData, fingerprint, new_csrf
 from kernel.text import text_problem
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 
 
@@ -104,10 +106,26 @@ def login(
 
 
 @router.post("/logout", dependencies=[CsrfChecked])
-def logout(user: MaybeUser, users: Users) -> RedirectResponse:
-    """Ends the session on the server too: a copy of the cookie is refused from now on."""
+def logout(request: Request, user: MaybeUser, users: Users) -> RedirectResponse:
+    """Ends the session on the server too: a copy of the cookie is refused from now on. An agent who logs
+    out also leaves the queues (签出): a paused member who went home would still count as staffing the queue,
+    so callers would wait for nobody instead of being offered a callback."""
     if user is not None:
         users.end_sessions(user.id)
+        _sign_out_of_queues(request, user.username)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+def _sign_out_of_queues(request: Request, username: str) -> None:
+    hot = get_hot(request)
+    switch = hot.agent_switch
+    if switch is None or not switch.has_account(username):
+        return
+    try:
+        switch.logout(username, hot.clock.now())
+    except (ValueError, RuntimeError):  # the switch is down: the session still ends
+        log.warning("the switch did not take a desk logout; the agent stays a queue member until it is back")
+        return
+    request.app.state.ui_feed.set_status(username, "offline")

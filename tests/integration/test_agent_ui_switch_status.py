@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from agent_ui.testing import demo_accounts, login, make_web
 from hotline.bootstrap import App
 from telephony.agents import AgentDesk, RecordingCli
+from telephony.setup import load_agents
 
 
 class RefusingCli(RecordingCli):
@@ -64,3 +65,23 @@ def test_desk_users_without_a_sip_account_work_without_the_switch(hot: App) -> N
     client = TestClient(make_web(hot.desk))
     token = login(client, "agent1")
     assert _post(client, token, "paused", "meal") == 303 and cli.commands == []
+
+
+def test_logging_out_of_the_desk_leaves_the_queues(hot: App) -> None:
+    demo_accounts(hot)
+    cli = RecordingCli([])
+    switch = AgentDesk(hot.session_factory, cli)
+    switch.create("agent1", "话务员 小林", ["consultation", "urgent"])
+    hot.desk.agent_switch = switch
+    web = make_web(hot.desk)
+    client = TestClient(web)
+    token = login(client, "agent1")
+    assert _post(client, token, "paused", "meal") == 303
+    cli.commands.clear()
+    assert client.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+    assert cli.commands == [
+        "queue remove member PJSIP/agent1 from consultation",
+        "queue remove member PJSIP/agent1 from urgent",
+    ]
+    assert web.state.ui_feed.status("agent1").status == "offline"
+    assert [a.logged_in for a in load_agents(hot.session_factory)] == [False]
