@@ -63,3 +63,11 @@ def cut(tokenizer: jieba.Tokenizer, text: str) -> list[str]:
 
 def word_tokens(text: str) -> list[str]:
     return cut(_classifier_tokenizer(), text)
+
+
+def word_bounds(text: str) -> frozenset[int]:
+    """Offsets where the classifier tokenizer's words start or end (a number stays one word)."""
+    bounds = {0, len(text)}
+    for _, start, end in _classifier_tokenizer().tokenize(text):
+        bounds.update((start, end))
+    return frozenset(bounds)
