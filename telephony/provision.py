@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from telephony.chroot_user import separate_asterisk_user
+
 SYSTEM_ASTERISK = Path("/usr/sbin/asterisk")
 TARBALL_NAME = "asterisk-root-sid.tar.zst"
 VERSION_FILE = "asterisk-root.version"
@@ -163,11 +165,12 @@ def provision(
     if reason:
         raise ProvisionError(reason)
     if (root / "usr/sbin/asterisk").exists() and not rebuild:
-        return Provisioned(root, chroot_version(root), time.monotonic() - started, "existing")
-    if (cache_dir / TARBALL_NAME).exists() and not rebuild:
+        how, version = "existing", chroot_version(root)
+    elif (cache_dir / TARBALL_NAME).exists() and not rebuild:
         if step:
             step(f"unpacking {cache_dir / TARBALL_NAME}")
-        version = unpack_chroot(root, cache_dir)
-        return Provisioned(root, version, time.monotonic() - started, "tarball")
-    version = build_chroot(root, cache_dir, step=step)
-    return Provisioned(root, version, time.monotonic() - started, "debootstrap")
+        how, version = "tarball", unpack_chroot(root, cache_dir)
+    else:
+        how, version = "debootstrap", build_chroot(root, cache_dir, step=step)
+    separate_asterisk_user(root)
+    return Provisioned(root, version, time.monotonic() - started, how)
