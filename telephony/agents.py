@@ -116,20 +116,24 @@ class AgentDesk:
                 raise AgentError(f"no agent {username}")
             return row
 
-    def login(self, username: str, now: datetime) -> None:
-        row = self._get(username)
-        for queue in row.skills:
+    def _join_paused(self, username: str) -> None:
+        for queue in self._get(username).skills:
             self.cli.rx(
                 f"queue add member {member(username)} to {queue} penalty 0 as {username} "
                 f"state_interface {member(username)} paused login"
             )
+
+    def login(self, username: str, now: datetime) -> None:
+        self._join_paused(username)
         self.cli.rx(f"queue unpause member {member(username)}")
         self._set_state(username, "available", now)
 
     def logout(self, username: str, now: datetime) -> None:
+        """Leave every queue. "Not there" (never joined) is fine; a switch that cannot be reached raises,
+        and the agent is not marked logged out: app_queue keeps persistent members across a restart."""
         row = self._get(username)
         for queue in row.skills:
-            self.cli.rx(f"queue remove member {member(username)} from {queue}", check=False)
+            self.cli.rx(f"queue remove member {member(username)} from {queue}")
         self._set_state(username, "logged_out", now)
 
     def _pause_everywhere(self, username: str, reason: str) -> None:
@@ -162,17 +166,20 @@ class AgentDesk:
     def apply_desk_status(self, username: str, status: str, now: datetime, reason: str = "") -> None:
         """What the agent chose on the web desk, on the switch: ready (logging in first when logged out),
         paused with a reason, or wrap-up. Without this app_queue would keep ringing a 'paused' agent."""
+        if status not in ("ready", "paused", "wrap_up"):
+            raise AgentError(f"unknown desk status {status!r}")
         if status == "ready":
             if self._get(username).state == "logged_out":
                 self.login(username, now)
             else:
                 self.ready(username, now)
-        elif status == "paused":
+            return
+        if status in ("paused", "wrap_up") and self._get(username).state == "logged_out":
+            self._join_paused(username)  # back after logging out: a member must exist to carry a reason
+        if status == "paused":
             self.pause(username, now, reason or "break")
-        elif status == "wrap_up":
-            self.wrap_up(username, now)
         else:
-            raise AgentError(f"unknown desk status {status!r}")
+            self.wrap_up(username, now)
 
 
 def generated_username() -> str:

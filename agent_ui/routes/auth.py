@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from subprocess import SubprocessError
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -120,12 +121,13 @@ def logout(request: Request, user: MaybeUser, users: Users) -> RedirectResponse:
 
 def _sign_out_of_queues(request: Request, username: str) -> None:
     hot = get_hot(request)
+    feed = request.app.state.ui_feed
     switch = hot.agent_switch
-    if switch is None or not switch.has_account(username):
-        return
-    try:
-        switch.logout(username, hot.clock.now())
-    except (ValueError, RuntimeError):  # the switch is down: the session still ends
-        log.warning("the switch did not take a desk logout; the agent stays a queue member until it is back")
-        return
-    request.app.state.ui_feed.set_status(username, "offline")
+    if switch is not None and switch.has_account(username):
+        try:
+            switch.logout(username, hot.clock.now())
+        except (ValueError, RuntimeError, SubprocessError, OSError):  # the switch is down or hung
+            log.warning("the switch did not take a desk logout; the agent stays a queue member until it does")
+            return
+    if username in feed.agents:
+        feed.set_status(username, "offline")

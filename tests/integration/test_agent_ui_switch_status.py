@@ -3,6 +3,8 @@ syntax is held by tests/integration/test_telephony_agents.py)."""
 
 from __future__ import annotations
 
+import subprocess
+
 from fastapi.testclient import TestClient
 
 from agent_ui.testing import demo_accounts, login, make_web
@@ -85,3 +87,45 @@ def test_logging_out_of_the_desk_leaves_the_queues(hot: App) -> None:
     ]
     assert web.state.ui_feed.status("agent1").status == "offline"
     assert [a.logged_in for a in load_agents(hot.session_factory)] == [False]
+
+
+class UnreachableCli(RecordingCli):
+    def rx(self, command: str, *, timeout: float = 10.0, check: bool = True) -> str:
+        super().rx(command)
+        if "remove" in command:
+            raise subprocess.TimeoutExpired(["asterisk", "-rx", command], timeout)
+        return ""
+
+
+def test_a_switch_that_does_not_answer_still_ends_the_session_and_keeps_the_agent_a_member(hot: App) -> None:
+    demo_accounts(hot)
+    switch = AgentDesk(hot.session_factory, UnreachableCli([]))
+    switch.create("agent1", "话务员 小林", ["consultation"])
+    hot.desk.agent_switch = switch
+    client = TestClient(make_web(hot.desk))
+    token = login(client, "agent1")
+    assert _post(client, token, "ready") == 303
+    response = client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert client.get("/desk", follow_redirects=False).status_code in (303, 401)  # the session is over
+    assert [a.logged_in for a in load_agents(hot.session_factory)] == [True]  # not marked out: it is not
+
+
+def test_back_after_logging_out_an_agent_can_pause_before_taking_calls(hot: App) -> None:
+    demo_accounts(hot)
+    cli = RecordingCli([])
+    switch = AgentDesk(hot.session_factory, cli)
+    switch.create("agent1", "话务员 小林", ["consultation"])
+    hot.desk.agent_switch = switch
+    client = TestClient(make_web(hot.desk))
+    token = login(client, "agent1")
+    assert _post(client, token, "ready") == 303
+    client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    token = login(client, "agent1")
+    cli.commands.clear()
+    assert _post(client, token, "paused", "training") == 303
+    assert cli.commands == [
+        "queue add member PJSIP/agent1 to consultation penalty 0 as agent1 state_interface PJSIP/agent1 "
+        "paused login",
+        "queue pause member PJSIP/agent1 queue consultation reason training",
+    ]
