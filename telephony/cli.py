@@ -82,7 +82,7 @@ def up(ctx: typer.Context) -> None:
         + (
             f"{len(cfg.agents)} agent SIP account(s)"
             if cfg.agents
-            else "no agent SIP accounts yet (`hotline asterisk demo-agents` adds the desk's demo agents)"
+            else "no agent SIP accounts yet (`hotline asterisk agent add`, or `demo-agents` for the demo desk)"
         )
     )
 

@@ -80,8 +80,8 @@ async def _registered(desk_phone: Baresip, agent: str, switch: str, within: floa
         await asyncio.sleep(0.5)
     if state == "failed":
         return (
-            f"{agent}'s phone could not register at {switch}: the switch refused the SIP password. "
-            f"Pass the password make run printed for {agent} (--password)."
+            f"{agent}'s phone could not register at {switch}: the switch refused it. Check --agent and "
+            f"--password: make run prints each agent's SIP user and password."
         )
     if state == "pending":
         return f"{agent}'s phone got no answer from {switch} within {within:.0f} s: is the switch up?"
