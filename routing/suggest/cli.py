@@ -123,3 +123,30 @@ def terms(
     if text is not None:
         for official, said in loaded.found(text).items():
             console.print(f"「{said}」即「{official}」")
+
+
+@app.command("aliases")
+def aliases(
+    path: Annotated[Path | None, typer.Argument(help="a unit names file (default: the packaged one)")] = None,
+    text: Annotated[str | None, typer.Option(help="show which units this request names")] = None,
+) -> None:
+    """Check a file of the names callers use for units (单位俗称): counts, or the first bad line."""
+    from routing.reference import data_file
+    from routing.suggest.unit_aliases import UnitAliases, UnitAliasesError
+    from routing.suggest.unit_model import leading_units
+
+    target = path or data_file("unit_aliases.yaml")
+    try:
+        loaded = UnitAliases.load(target, leading_units())
+    except UnitAliasesError as exc:
+        console.print(f"[red]refused[/red] {exc}")
+        raise typer.Exit(1) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        console.print(f"[red]cannot read[/red] {target}: {exc.__class__.__name__}")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"[green]ok[/green] {target}: {len(loaded.names)} names of {len(set(loaded.names.values()))} units"
+    )
+    if text is not None:
+        for code, name in loaded.named(text).items():
+            console.print(f"「{name}」→ {code}")

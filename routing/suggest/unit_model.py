@@ -70,6 +70,12 @@ def _yaml(path: Path) -> Any:
         return yaml.safe_load(f) or {}
 
 
+def leading_units(data: Path | None = None) -> set[str]:
+    """The codes of the units that lead cases city-wide (the only ones the unit model scores or callers name)."""
+    units = _yaml((data or data_file("")) / "departments.yaml").get("units") or []
+    return {u["code"] for u in units if u.get("kind") in LEADING_KINDS}
+
+
 def unit_documents(
     leaves: Sequence[Leaf],
     articles: Iterable[Any] = (),

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from routing.kb.seed import read_seed
+from routing.suggest.cli import app
 from routing.suggest.factory import unit_model
 from routing.suggest.leaves import read_leaves
 from routing.suggest.unit_aliases import UnitAliases, UnitAliasesError, parse_aliases
@@ -92,3 +95,14 @@ def test_a_named_unit_counts_even_when_no_duty_matches() -> None:
 def test_the_packaged_names_reach_the_engine() -> None:
     model = unit_model(read_leaves(), read_seed())
     assert model.evidence("我用的是移动的卡，家里一点信号都没有")[0].code == "company.mobile"
+
+
+def test_the_staff_check_an_edited_names_file_and_see_what_a_request_names(tmp_path: Path) -> None:
+    runner = CliRunner()
+    shown = runner.invoke(app, ["aliases", "--text", "交警判我全责，施工会吵"])
+    assert shown.exit_code == 0, shown.output
+    assert "「交警」→ city.traffic_police" in shown.output and "trade_union" not in shown.output
+    edited = tmp_path / "unit_aliases.yaml"
+    edited.write_text("units:\n  city.market: [工商局]\n  city.public_security: [工商局]\n", encoding="utf-8")
+    refused = runner.invoke(app, ["aliases", str(edited)])
+    assert refused.exit_code == 1 and "line 3" in refused.output and "already names" in refused.output
