@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -14,6 +15,21 @@ from rich.console import Console
 from kernel.cli import parts
 from kernel.core import Core
 from kernel.settings import load_settings
+
+T = TypeVar("T")
+
+
+def _checked(target: Path, load: Callable[[Path], T], refused: type[Exception]) -> T:
+    """A data file the hotline edits, loaded, or the command ends with its first bad line (exit 1)."""
+    try:
+        return load(target)
+    except refused as exc:
+        console.print(f"[red]refused[/red] {exc}")
+        raise typer.Exit(1) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        console.print(f"[red]cannot read[/red] {target}: {exc.__class__.__name__}")
+        raise typer.Exit(1) from exc
+
 
 app = typer.Typer(help="坐席辅助：分类与承办单位建议 / category and unit suggestions", no_args_is_help=True)
 console = Console(stderr=True)
@@ -88,14 +104,7 @@ def gazetteer(
     from routing.assist.gazetteer import DISTRICTS, Gazetteer, GazetteerError, default_gazetteer_path
 
     target = path or default_gazetteer_path()
-    try:
-        places = Gazetteer.load(target).places
-    except GazetteerError as exc:
-        console.print(f"[red]refused[/red] {exc}")
-        raise typer.Exit(1) from exc
-    except OSError as exc:
-        console.print(f"[red]cannot read[/red] {target}: {exc.strerror}")
-        raise typer.Exit(1) from exc
+    places = _checked(target, Gazetteer.load, GazetteerError).places
     counts = ", ".join(f"{d} {sum(d in p.districts for p in places)}" for d in DISTRICTS)
     console.print(f"[green]ok[/green] {target}: {len(places)} places ({counts})")
 
@@ -110,14 +119,7 @@ def terms(
     from routing.suggest.duty_terms import DutyTerms, DutyTermsError
 
     target = path or data_file("duty_terms.yaml")
-    try:
-        loaded = DutyTerms.load(target)
-    except DutyTermsError as exc:
-        console.print(f"[red]refused[/red] {exc}")
-        raise typer.Exit(1) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        console.print(f"[red]cannot read[/red] {target}: {exc.__class__.__name__}")
-        raise typer.Exit(1) from exc
+    loaded = _checked(target, DutyTerms.load, DutyTermsError)
     words = sum(len(t.said) for t in loaded.terms)
     console.print(f"[green]ok[/green] {target}: {len(loaded.terms)} lines, {words} citizen words")
     if text is not None:
@@ -136,14 +138,7 @@ def aliases(
     from routing.suggest.unit_model import leading_units
 
     target = path or data_file("unit_aliases.yaml")
-    try:
-        loaded = UnitAliases.load(target, leading_units())
-    except UnitAliasesError as exc:
-        console.print(f"[red]refused[/red] {exc}")
-        raise typer.Exit(1) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        console.print(f"[red]cannot read[/red] {target}: {exc.__class__.__name__}")
-        raise typer.Exit(1) from exc
+    loaded = _checked(target, lambda file: UnitAliases.load(file, leading_units()), UnitAliasesError)
     console.print(
         f"[green]ok[/green] {target}: {len(loaded.names)} names of {len(set(loaded.names.values()))} units"
     )

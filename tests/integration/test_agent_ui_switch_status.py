@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from agent_ui.testing import demo_accounts, login, make_web
@@ -24,14 +25,20 @@ def _post(client: TestClient, token: str, status: str, reason: str = "") -> int:
     return client.post("/desk/status", data=data, follow_redirects=False).status_code
 
 
-def test_ready_logs_in_pause_and_wrap_up_pause_on_every_queue(hot: App) -> None:
+def agent1_on_switch(hot: App, cli: RecordingCli, skills: list[str]) -> tuple[FastAPI, TestClient, str]:
+    """agent1 with a SIP account in ``skills``, logged in to the desk: (web app, client, CSRF token)."""
     demo_accounts(hot)
-    cli = RecordingCli([])
     switch = AgentDesk(hot.session_factory, cli)
-    switch.create("agent1", "话务员 小林", ["consultation", "urgent"])
+    switch.create("agent1", "话务员 小林", skills)
     hot.desk.agent_switch = switch
-    client = TestClient(make_web(hot.desk))
-    token = login(client, "agent1")
+    web = make_web(hot.desk)
+    client = TestClient(web)
+    return web, client, login(client, "agent1")
+
+
+def test_ready_logs_in_pause_and_wrap_up_pause_on_every_queue(hot: App) -> None:
+    cli = RecordingCli([])
+    _, client, token = agent1_on_switch(hot, cli, ["consultation", "urgent"])
 
     assert _post(client, token, "ready") == 303
     assert any(c.startswith("queue add member PJSIP/agent1 to urgent") for c in cli.commands)
@@ -48,13 +55,7 @@ def test_ready_logs_in_pause_and_wrap_up_pause_on_every_queue(hot: App) -> None:
 
 
 def test_a_refusal_by_the_switch_is_shown_and_the_desk_state_is_kept(hot: App) -> None:
-    demo_accounts(hot)
-    switch = AgentDesk(hot.session_factory, RefusingCli([]))
-    switch.create("agent1", "话务员 小林", ["consultation"])
-    hot.desk.agent_switch = switch
-    web = make_web(hot.desk)
-    client = TestClient(web)
-    token = login(client, "agent1")
+    web, client, token = agent1_on_switch(hot, RefusingCli([]), ["consultation"])
     response = client.post("/desk/status", data={"csrf_token": token, "status": "paused", "reason": "meal"})
     assert response.status_code == 422 and "交换机未能切换状态" in response.text
     assert web.state.ui_feed.status("agent1").status != "paused"
@@ -70,14 +71,8 @@ def test_desk_users_without_a_sip_account_work_without_the_switch(hot: App) -> N
 
 
 def test_logging_out_of_the_desk_leaves_the_queues(hot: App) -> None:
-    demo_accounts(hot)
     cli = RecordingCli([])
-    switch = AgentDesk(hot.session_factory, cli)
-    switch.create("agent1", "话务员 小林", ["consultation", "urgent"])
-    hot.desk.agent_switch = switch
-    web = make_web(hot.desk)
-    client = TestClient(web)
-    token = login(client, "agent1")
+    web, client, token = agent1_on_switch(hot, cli, ["consultation", "urgent"])
     assert _post(client, token, "paused", "meal") == 303
     cli.commands.clear()
     assert client.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
@@ -98,12 +93,7 @@ class UnreachableCli(RecordingCli):
 
 
 def test_a_switch_that_does_not_answer_still_ends_the_session_and_keeps_the_agent_a_member(hot: App) -> None:
-    demo_accounts(hot)
-    switch = AgentDesk(hot.session_factory, UnreachableCli([]))
-    switch.create("agent1", "话务员 小林", ["consultation"])
-    hot.desk.agent_switch = switch
-    client = TestClient(make_web(hot.desk))
-    token = login(client, "agent1")
+    _, client, token = agent1_on_switch(hot, UnreachableCli([]), ["consultation"])
     assert _post(client, token, "ready") == 303
     response = client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/login"
@@ -112,13 +102,8 @@ def test_a_switch_that_does_not_answer_still_ends_the_session_and_keeps_the_agen
 
 
 def test_back_after_logging_out_an_agent_can_pause_before_taking_calls(hot: App) -> None:
-    demo_accounts(hot)
     cli = RecordingCli([])
-    switch = AgentDesk(hot.session_factory, cli)
-    switch.create("agent1", "话务员 小林", ["consultation"])
-    hot.desk.agent_switch = switch
-    client = TestClient(make_web(hot.desk))
-    token = login(client, "agent1")
+    _, client, token = agent1_on_switch(hot, cli, ["consultation"])
     assert _post(client, token, "ready") == 303
     client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
     token = login(client, "agent1")
