@@ -11,7 +11,6 @@ never 交了110元 or 110千伏.
 from __future__ import annotations
 
 import re
-from functools import cache
 from pathlib import Path
 
 import yaml
@@ -30,8 +29,11 @@ class UnitAliases:
     def __init__(self, names: dict[str, str]) -> None:
         """``names``: name → unit code."""
         self.names = {normalize(n): code for n, code in names.items()}
-        parts = [re.escape(n) for n in sorted(self.names, key=lambda n: (-len(n), n))]
-        self._pattern = re.compile("|".join(parts)) if parts else None
+        longest_first = sorted(self.names, key=lambda n: (-len(n), n))
+        self._pattern = re.compile("|".join(map(re.escape, longest_first))) if longest_first else None
+        self._by_first: dict[str, list[str]] = {}
+        for name in longest_first:
+            self._by_first.setdefault(name[0], []).append(name)
 
     def named(self, text: str) -> dict[str, str]:
         """Unit code → the first name of it in ``text``."""
@@ -53,16 +55,13 @@ class UnitAliases:
     def _longest_at(self, text: str, at: int, bounds: frozenset[int]) -> str | None:
         if at not in bounds:
             return None
-        for name in self._candidates(text[at]):
+        for name in self._by_first.get(text[at], ()):
             end = at + len(name)
             if text.startswith(name, at) and end in bounds:
                 if name.isdigit() and (text[end : end + 1].isdigit() or not _DIALLED.search(text[:at])):
                     continue
                 return name
         return None
-
-    def _candidates(self, first: str) -> list[str]:
-        return _by_first_char(tuple(sorted(self.names))).get(first, [])
 
     @classmethod
     def packaged(cls, known: set[str]) -> UnitAliases:
@@ -71,14 +70,6 @@ class UnitAliases:
     @classmethod
     def load(cls, path: Path, known: set[str]) -> UnitAliases:
         return cls(parse_aliases(path.read_text(encoding="utf-8"), known, path.name))
-
-
-@cache
-def _by_first_char(names: tuple[str, ...]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for name in sorted(names, key=lambda n: (-len(n), n)):
-        out.setdefault(name[0], []).append(name)
-    return out
 
 
 def parse_aliases(text: str, known: set[str], name: str = "unit_aliases.yaml") -> dict[str, str]:
